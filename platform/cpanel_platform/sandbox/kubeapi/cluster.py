@@ -1,0 +1,122 @@
+"""The Kubernetes API emulator assembled: store, API, HTTP server, controllers, persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from .api import Api
+from .auth import User
+from .controllers.base import Controller
+from .controllers.deployment import DeploymentController
+from .controllers.disruption import DisruptionController
+from .controllers.gc import GarbageCollector
+from .controllers.minimal_kubelet import MinimalKubelet
+from .controllers.namespace import NamespaceController
+from .controllers.nodelifecycle import NodeLifecycleController
+from .controllers.replicaset import ReplicaSetController
+from .controllers.scheduler import Scheduler
+from .logs import LogBook
+from .server import KubeServer
+from .store import Store, load_snapshot, save_snapshot
+
+log = logging.getLogger(__name__)
+SAVE_EVERY_SECONDS = 5.0
+
+
+def _workload_controllers() -> list[type[Controller]]:
+    from .controllers.cronjob import CronJobController
+    from .controllers.daemonset import DaemonSetController
+    from .controllers.job import JobController
+    from .controllers.statefulset import StatefulSetController
+
+    return [StatefulSetController, DaemonSetController, JobController, CronJobController]
+
+
+def listen(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1 (port 0: a free one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+class KubeCluster:
+    """One emulated cluster. `seed` fills a fresh store; `kubelet` runs the minimal kubelet."""
+
+    def __init__(
+        self,
+        tokens: dict[str, User],
+        state_file: Path | None = None,
+        seed: Callable[[Api], None] | None = None,
+        kubelet: bool = True,
+        bookmark_interval: float = 30.0,
+        watch_window: int = 20000,
+    ) -> None:
+        self.store = Store(window=watch_window)
+        self.state_file = state_file
+        snap = load_snapshot(state_file) if state_file else None
+        if snap:
+            self.store.restore(snap)
+        self.api = Api(self.store)
+        if seed and not snap:
+            seed(self.api)
+        self.logs = LogBook()
+        self.server = KubeServer(self.api, tokens, self.logs, bookmark_interval)
+        kinds: list[Any] = [Scheduler, ReplicaSetController, DeploymentController,
+                            DisruptionController, GarbageCollector, NamespaceController,
+                            NodeLifecycleController, *_workload_controllers()]
+        self.controllers: list[Controller] = [k(self.api) for k in kinds]
+        if kubelet:
+            self.controllers.append(MinimalKubelet(self.api, self.logs))
+
+    async def serve(
+        self,
+        sock: socket.socket,
+        ready: asyncio.Event | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        """Serve on `sock` (HTTPS when `tls` gives a certificate and key file)."""
+        cert, key = tls or (None, None)
+        config = uvicorn.Config(self.server.app, log_level="warning", access_log=False,
+                                timeout_graceful_shutdown=1, lifespan="off",
+                                ssl_certfile=cert, ssl_keyfile=key)
+        server = uvicorn.Server(config)
+        tasks = [asyncio.create_task(c.run(), name=c.name) for c in self.controllers]
+        if self.state_file:
+            tasks.append(asyncio.create_task(self._saver()))
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        try:
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.01)
+            if ready:
+                ready.set()
+            await serving
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self.save()
+
+    async def _saver(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY_SECONDS)
+            if self.store.dirty:
+                self.store.dirty = False
+                snap = self.store.snapshot()
+                await asyncio.to_thread(save_snapshot, snap, self.state_file)  # type: ignore[arg-type]
+
+    def save(self) -> None:
+        if self.state_file:
+            save_snapshot(self.store.snapshot(), self.state_file)

@@ -1,0 +1,1 @@
+"""The built-in controllers that a real cluster's kube-controller-manager and scheduler run."""

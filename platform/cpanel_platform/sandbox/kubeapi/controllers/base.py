@@ -1,0 +1,106 @@
+"""A level-triggered controller loop over the store's events, with a deduplicating work queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from ..api import Api
+from ..errors import ApiError
+from ..events import Recorder
+from ..store import Event, Key
+
+log = logging.getLogger(__name__)
+
+WorkKey = tuple[str, str]  # (namespace, name) of the object the controller reconciles
+
+
+def owner_of(obj: dict[str, Any], kind: str) -> str | None:
+    """The uid of the controlling owner of the given kind."""
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        if ref.get("controller") and ref.get("kind") == kind:
+            return ref.get("uid")
+    return None
+
+
+def resolve_bound(value: Any, total: int, round_up: bool) -> int:
+    """An int-or-percent bound (maxSurge, maxUnavailable, minAvailable) against `total`."""
+    if isinstance(value, str) and value.endswith("%"):
+        scaled = int(value[:-1]) * total / 100
+        return math.ceil(scaled) if round_up else math.floor(scaled)
+    return int(value or 0)
+
+
+def controller_ref(owner: dict[str, Any]) -> dict[str, Any]:
+    meta = owner["metadata"]
+    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": meta["name"],
+            "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}
+
+
+class Controller:
+    """Subclasses set `name` and `watches`, map events to work keys, and reconcile one key."""
+
+    name = "controller"
+    watches: frozenset[Key] | None = frozenset()  # None: every kind
+    resync_seconds = 30.0
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.record = Recorder(api, self.name)
+        self._queue: asyncio.Queue[WorkKey] = asyncio.Queue()
+        self._queued: set[WorkKey] = set()
+
+    def keys_for(self, event: Event) -> Iterable[WorkKey]:
+        meta = event.obj["metadata"]
+        return [(meta.get("namespace", ""), meta["name"])]
+
+    def all_keys(self) -> Iterable[WorkKey]:
+        return []
+
+    def reconcile(self, key: WorkKey) -> None:
+        raise NotImplementedError
+
+    def enqueue(self, key: WorkKey) -> None:
+        if key not in self._queued:
+            self._queued.add(key)
+            self._queue.put_nowait(key)
+
+    def enqueue_after(self, delay: float, key: WorkKey) -> None:
+        asyncio.get_running_loop().call_later(max(0.0, delay), self.enqueue, key)
+
+    async def run(self) -> None:
+        sub = self.api.store.subscribe(self.watches)
+        feeder = asyncio.create_task(self._feed(sub.queue))
+        try:
+            while True:
+                key = await self._queue.get()
+                self._queued.discard(key)
+                try:
+                    self.reconcile(key)
+                except ApiError as err:
+                    if err.code != 404:
+                        log.debug("%s: %s: %s", self.name, key, err.message)
+                    self.enqueue_after(1.0, key)
+                except Exception:
+                    log.exception("%s failed on %s", self.name, key)
+                    self.enqueue_after(5.0, key)
+                await asyncio.sleep(0)  # let the server answer between reconciles
+        finally:
+            feeder.cancel()
+            self.api.store.unsubscribe(sub)
+
+    async def _feed(self, events: asyncio.Queue[Event]) -> None:
+        for key in self.all_keys():
+            self.enqueue(key)
+        while True:
+            try:
+                event = await asyncio.wait_for(events.get(), self.resync_seconds)
+            except TimeoutError:
+                for key in self.all_keys():
+                    self.enqueue(key)
+                continue
+            for key in self.keys_for(event):
+                self.enqueue(key)

@@ -1,0 +1,202 @@
+"""Running the sandbox: its state directory, credentials, kubeconfig, and process lifecycle.
+
+`up` serves in the foreground; `up --detach` starts the same in a background process and
+returns once every server answers. State lives under `$XDG_STATE_HOME/cpanel/sandbox`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from .kubeapi.auth import User
+from .kubeapi.cluster import KubeCluster, listen
+from . import tls
+from .seed import seed_cluster
+
+READY_TIMEOUT = 30.0
+
+
+class SandboxError(Exception):
+    """A sandbox lifecycle problem worth a clear one-line message."""
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    return Path(base) / "cpanel" / "sandbox"
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.root / "kubeconfig"
+
+    @property
+    def runtime(self) -> Path:
+        return self.root / "sandbox.json"
+
+    @property
+    def tokens(self) -> Path:
+        return self.root / "tokens.json"
+
+    @property
+    def kube_store(self) -> Path:
+        return self.root / "kube-store.json"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "sandbox.log"
+
+
+def _tokens(paths: Paths) -> dict[str, str]:
+    """Bearer tokens per sandbox user, made once per state directory."""
+    if paths.tokens.exists():
+        return json.loads(paths.tokens.read_text())
+    tokens = {"admin": secrets.token_urlsafe(24), "viewer": secrets.token_urlsafe(24)}
+    paths.tokens.write_text(json.dumps(tokens))
+    paths.tokens.chmod(0o600)
+    return tokens
+
+
+def _users(tokens: dict[str, str]) -> dict[str, User]:
+    return {
+        tokens["admin"]: User("sandbox-admin", "admin", ("system:masters", "system:authenticated")),
+        tokens["viewer"]: User("sandbox-viewer", "viewer"),
+    }
+
+
+def kubeconfig(server: str, tokens: dict[str, str], ca_pem: bytes) -> dict[str, Any]:
+    ca = base64.b64encode(ca_pem).decode()
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "cpanel-sandbox",
+                      "cluster": {"server": server, "certificate-authority-data": ca}}],
+        "users": [{"name": "sandbox-admin", "user": {"token": tokens["admin"]}},
+                  {"name": "sandbox-viewer", "user": {"token": tokens["viewer"]}}],
+        "contexts": [
+            {"name": "sandbox", "context": {"cluster": "cpanel-sandbox", "user": "sandbox-admin",
+                                            "namespace": "default"}},
+            {"name": "sandbox-viewer", "context": {"cluster": "cpanel-sandbox",
+                                                   "user": "sandbox-viewer",
+                                                   "namespace": "default"}},
+        ],
+        "current-context": "sandbox",
+        "preferences": {},
+    }
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+async def serve(state_dir: Path, kube_port: int = 0, ready_file: bool = True) -> None:
+    """Run every sandbox server until cancelled or signalled."""
+    paths = Paths(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    tokens = _tokens(paths)
+    certs = tls.ensure(state_dir)
+    sock = listen(kube_port)
+    server = f"https://127.0.0.1:{sock.getsockname()[1]}"
+    cluster = KubeCluster(_users(tokens), paths.kube_store, seed=seed_cluster)
+    config = kubeconfig(server, tokens, certs.ca.read_bytes())
+    _write_private(paths.kubeconfig, yaml.safe_dump(config, sort_keys=False))
+    ready = asyncio.Event()
+    serving = asyncio.create_task(cluster.serve(sock, ready, (certs.cert, certs.key)))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, serving.cancel)
+    await ready.wait()
+    if ready_file:
+        paths.runtime.write_text(json.dumps({"pid": os.getpid(), "kube": server}))
+    try:
+        await serving
+    except asyncio.CancelledError:
+        pass
+    finally:
+        paths.runtime.unlink(missing_ok=True)
+
+
+def read_runtime(state_dir: Path) -> dict[str, Any] | None:
+    """The running sandbox's pid and URLs, or None when none runs (a stale file is removed)."""
+    paths = Paths(state_dir)
+    try:
+        info = json.loads(paths.runtime.read_text())
+        os.kill(info["pid"], 0)
+    except (FileNotFoundError, ValueError, KeyError, ProcessLookupError):
+        paths.runtime.unlink(missing_ok=True)
+        return None
+    except PermissionError:
+        pass
+    return info
+
+
+def answers(url: str, state_dir: Path) -> bool:
+    try:
+        ca = str(state_dir / "ca.crt")
+        return httpx.get(f"{url}/healthz", timeout=1.0, verify=ca).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_detached(state_dir: Path) -> dict[str, Any]:
+    """Start the sandbox in the background; return once every server answers."""
+    running = read_runtime(state_dir)
+    if running:
+        return running
+    state_dir.mkdir(parents=True, exist_ok=True)
+    paths = Paths(state_dir)
+    with paths.log.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cpanel_platform.sandbox", "--state-dir", str(state_dir)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SandboxError(f"the sandbox exited during start-up; see {paths.log}")
+        info = read_runtime(state_dir)
+        if info and answers(info["kube"], state_dir):
+            return info
+        time.sleep(0.1)
+    proc.terminate()
+    raise SandboxError(f"the sandbox did not answer within {READY_TIMEOUT:.0f}s; see {paths.log}")
+
+
+def stop(state_dir: Path, timeout: float = 10.0) -> bool:
+    """Stop a detached sandbox. False when none was running."""
+    info = read_runtime(state_dir)
+    if not info:
+        return False
+    os.kill(info["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(info["pid"], 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    os.kill(info["pid"], signal.SIGKILL)
+    return True
+
+
+def env_exports(state_dir: Path) -> dict[str, str]:
+    return {"KUBECONFIG": str(Paths(state_dir).kubeconfig)}

@@ -1,0 +1,87 @@
+"""The `cpanel` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shlex
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from cpanel_platform.sandbox import runner
+
+console = Console(stderr=True)
+
+
+def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
+    sandbox = sub.add_parser("sandbox", help="a local copy of an LKE production platform")
+    actions = sandbox.add_subparsers(dest="action", required=True)
+    for name, text in (("up", "start the sandbox (foreground unless --detach)"),
+                       ("env", "print shell exports for the running sandbox"),
+                       ("status", "show whether the sandbox runs and where"),
+                       ("down", "stop a detached sandbox")):
+        p = actions.add_parser(name, help=text)
+        p.add_argument("--state-dir", type=Path, default=runner.default_state_dir(),
+                       help="where the sandbox keeps its state (default: %(default)s)")
+        if name == "up":
+            p.add_argument("--detach", action="store_true", help="run in the background")
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    state: Path = args.state_dir
+    if args.action == "up":
+        if runner.read_runtime(state):
+            console.print(f"[yellow]A sandbox already runs for {state}[/]; `cpanel sandbox "
+                          "status` shows it.")
+            return 1
+        if args.detach:
+            info = runner.start_detached(state)
+            console.print(f"[green]Sandbox up[/]: Kubernetes API {info['kube']}")
+            console.print(f"export KUBECONFIG={runner.Paths(state).kubeconfig}")
+            return 0
+        console.print(f"Sandbox starting; kubeconfig: {runner.Paths(state).kubeconfig} "
+                      "(Ctrl-C stops it)")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(runner.serve(state))
+        return 0
+    if args.action == "env":
+        if not runner.read_runtime(state):
+            console.print("[red]No sandbox runs[/]; start one with `cpanel sandbox up --detach`.")
+            return 1
+        for key, value in runner.env_exports(state).items():
+            print(f"export {key}={shlex.quote(value)}")
+        return 0
+    if args.action == "status":
+        info = runner.read_runtime(state)
+        if not info:
+            console.print(f"No sandbox runs for {state}.")
+            return 3
+        health = "answering" if runner.answers(info["kube"], state) else "[red]not answering[/]"
+        console.print(f"Sandbox pid {info['pid']}: Kubernetes API {info['kube']} ({health})")
+        console.print(f"kubeconfig: {runner.Paths(state).kubeconfig}")
+        return 0
+    stopped = runner.stop(state)
+    console.print("Sandbox stopped." if stopped else "No sandbox was running.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cpanel", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    _sandbox_parser(sub)
+    args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        try:
+            return _sandbox(args)
+        except runner.SandboxError as err:
+            console.print(f"[red]error:[/] {err}")
+            return 1
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,9 +9,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
 from cpanel_platform.sandbox import runner
+from rich.console import Console
 
 console = Console(stderr=True)
 
@@ -19,13 +18,19 @@ console = Console(stderr=True)
 def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
     sandbox = sub.add_parser("sandbox", help="a local copy of an LKE production platform")
     actions = sandbox.add_subparsers(dest="action", required=True)
-    for name, text in (("up", "start the sandbox (foreground unless --detach)"),
-                       ("env", "print shell exports for the running sandbox"),
-                       ("status", "show whether the sandbox runs and where"),
-                       ("down", "stop a detached sandbox")):
+    for name, text in (
+        ("up", "start the sandbox (foreground unless --detach)"),
+        ("env", "print shell exports for the running sandbox"),
+        ("status", "show whether the sandbox runs and where"),
+        ("down", "stop a detached sandbox"),
+    ):
         p = actions.add_parser(name, help=text)
-        p.add_argument("--state-dir", type=Path, default=runner.default_state_dir(),
-                       help="where the sandbox keeps its state (default: %(default)s)")
+        p.add_argument(
+            "--state-dir",
+            type=Path,
+            default=runner.default_state_dir(),
+            help="where the sandbox keeps its state (default: %(default)s)",
+        )
         if name == "up":
             p.add_argument("--detach", action="store_true", help="run in the background")
 
@@ -34,16 +39,18 @@ def _sandbox(args: argparse.Namespace) -> int:
     state: Path = args.state_dir
     if args.action == "up":
         if runner.read_runtime(state):
-            console.print(f"[yellow]A sandbox already runs for {state}[/]; `cpanel sandbox "
-                          "status` shows it.")
+            console.print(
+                f"[yellow]A sandbox already runs for {state}[/]; `cpanel sandbox status` shows it."
+            )
             return 1
         if args.detach:
             info = runner.start_detached(state)
             console.print(f"[green]Sandbox up[/]: Kubernetes API {info['kube']}")
             console.print(f"export KUBECONFIG={runner.Paths(state).kubeconfig}")
             return 0
-        console.print(f"Sandbox starting; kubeconfig: {runner.Paths(state).kubeconfig} "
-                      "(Ctrl-C stops it)")
+        console.print(
+            f"Sandbox starting; kubeconfig: {runner.Paths(state).kubeconfig} (Ctrl-C stops it)"
+        )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(runner.serve(state))
         return 0

@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 import yaml
 
+from . import tls
 from .kubeapi.auth import User
 from .kubeapi.cluster import KubeCluster, listen
-from . import tls
-from .seed import seed_cluster
+from .seed import K8S_VERSION, seed_cluster
 
 READY_TIMEOUT = 30.0
 
@@ -86,16 +86,33 @@ def kubeconfig(server: str, tokens: dict[str, str], ca_pem: bytes) -> dict[str, 
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "cpanel-sandbox",
-                      "cluster": {"server": server, "certificate-authority-data": ca}}],
-        "users": [{"name": "sandbox-admin", "user": {"token": tokens["admin"]}},
-                  {"name": "sandbox-viewer", "user": {"token": tokens["viewer"]}}],
+        "clusters": [
+            {
+                "name": "cpanel-sandbox",
+                "cluster": {"server": server, "certificate-authority-data": ca},
+            }
+        ],
+        "users": [
+            {"name": "sandbox-admin", "user": {"token": tokens["admin"]}},
+            {"name": "sandbox-viewer", "user": {"token": tokens["viewer"]}},
+        ],
         "contexts": [
-            {"name": "sandbox", "context": {"cluster": "cpanel-sandbox", "user": "sandbox-admin",
-                                            "namespace": "default"}},
-            {"name": "sandbox-viewer", "context": {"cluster": "cpanel-sandbox",
-                                                   "user": "sandbox-viewer",
-                                                   "namespace": "default"}},
+            {
+                "name": "sandbox",
+                "context": {
+                    "cluster": "cpanel-sandbox",
+                    "user": "sandbox-admin",
+                    "namespace": "default",
+                },
+            },
+            {
+                "name": "sandbox-viewer",
+                "context": {
+                    "cluster": "cpanel-sandbox",
+                    "user": "sandbox-viewer",
+                    "namespace": "default",
+                },
+            },
         ],
         "current-context": "sandbox",
         "preferences": {},
@@ -115,7 +132,7 @@ async def serve(state_dir: Path, kube_port: int = 0, ready_file: bool = True) ->
     certs = tls.ensure(state_dir)
     sock = listen(kube_port)
     server = f"https://127.0.0.1:{sock.getsockname()[1]}"
-    cluster = KubeCluster(_users(tokens), paths.kube_store, seed=seed_cluster)
+    cluster = KubeCluster(_users(tokens), K8S_VERSION, paths.kube_store, seed=seed_cluster)
     config = kubeconfig(server, tokens, certs.ca.read_bytes())
     _write_private(paths.kubeconfig, yaml.safe_dump(config, sort_keys=False))
     ready = asyncio.Event()
@@ -166,7 +183,9 @@ def start_detached(state_dir: Path) -> dict[str, Any]:
     with paths.log.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "cpanel_platform.sandbox", "--state-dir", str(state_dir)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     deadline = time.monotonic() + READY_TIMEOUT

@@ -15,7 +15,15 @@ from typing import Any
 
 from . import clock, patching
 from .defaults import DEFAULTERS, ClusterIPs, service
-from .errors import ApiError, already_exists, bad_request, conflict, not_found
+from .errors import (
+    PATCH_MEDIA,
+    ApiError,
+    already_exists,
+    bad_request,
+    conflict,
+    not_found,
+    unsupported_media_type,
+)
 from .resources import BUILTIN, ResourceType, from_crd, storage_version
 from .selectors import FieldSelector, LabelSelector, selector_to_string
 from .store import Store
@@ -27,8 +35,12 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 # Server-owned metadata that a write may not change.
 _IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
 # Kinds whose create keeps the status the client sent (kubelets register Nodes with status).
-_STATUS_ON_CREATE = {("", "nodes"), ("", "namespaces"), ("", "persistentvolumes"),
-                     ("", "persistentvolumeclaims")}
+_STATUS_ON_CREATE = {
+    ("", "nodes"),
+    ("", "namespaces"),
+    ("", "persistentvolumes"),
+    ("", "persistentvolumeclaims"),
+}
 
 
 def _spec_part(obj: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +48,9 @@ def _spec_part(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
-    meta = {k: v for k, v in obj["metadata"].items() if k not in ("resourceVersion", "managedFields")}
+    meta = {
+        k: v for k, v in obj["metadata"].items() if k not in ("resourceVersion", "managedFields")
+    }
     return {**obj, "metadata": meta}
 
 
@@ -67,9 +81,7 @@ class Api:
             self._register(rt)
         for crd in store.list(CRD_KEY):
             self._serve_crd(crd)
-        self._used_ips = {
-            o["spec"].get("clusterIP") for o in store.list(("", "services"))
-        }
+        self._used_ips = {o["spec"].get("clusterIP") for o in store.list(("", "services"))}
 
     # -- the type registry ---------------------------------------------------------------
     def _register(self, rt: ResourceType) -> None:
@@ -148,9 +160,13 @@ class Api:
             raise bad_request("the body of the request must be a JSON or YAML object")
         kind, api_version = body.get("kind"), body.get("apiVersion")
         if kind and kind != rt.kind:
-            raise bad_request(f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})")
-        if api_version and api_version not in (rt.api_version,) and not (
-            rt.custom and api_version.split("/")[0] == rt.group
+            raise bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
+            )
+        if (
+            api_version
+            and api_version not in (rt.api_version,)
+            and not (rt.custom and api_version.split("/")[0] == rt.group)
         ):
             raise bad_request(
                 f"the API version in the data ({api_version}) does not match the expected "
@@ -168,7 +184,8 @@ class Api:
         given = meta.get("namespace")
         if given and namespace and given != namespace:
             raise bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request"
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request"
             )
         ns = namespace or given or ""
         if not ns:
@@ -182,7 +199,8 @@ class Api:
             raise not_found("namespaces", "", ns)
         if nsobj["metadata"].get("deletionTimestamp"):
             raise ApiError(
-                403, "Forbidden",
+                403,
+                "Forbidden",
                 f"unable to create new content in namespace {ns} because it is being terminated",
             )
 
@@ -216,8 +234,14 @@ class Api:
             meta["name"] = meta["generateName"] + "".join(random.choices(_NAME_CHARS, k=5))
         if rt.has_status and rt.key not in _STATUS_ON_CREATE:
             obj.pop("status", None)
-        for field in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp",
-                      "generation", "selfLink"):
+        for field in (
+            "resourceVersion",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "generation",
+            "selfLink",
+        ):
             meta.pop(field, None)
         self._default(rt, obj)
         validate(rt, obj)
@@ -230,7 +254,9 @@ class Api:
         if rt.key == CRD_KEY:
             self._accept_crd(obj)
         if manager:
-            obj = patching.record_update(None, obj, manager, "Update", clock.stamp(), rt.group, rt.kind)
+            obj = patching.record_update(
+                None, obj, manager, "Update", clock.stamp(), rt.group, rt.kind
+            )
         if dry_run:
             obj["metadata"]["resourceVersion"] = str(self.store.rv)
             return self.present(rt, obj)
@@ -244,8 +270,7 @@ class Api:
             "acceptedNames": spec["names"],
             "storedVersions": [storage_version(crd)],
             "conditions": [
-                {"type": t, "status": "True", "reason": r, "message": m,
-                 "lastTransitionTime": now}
+                {"type": t, "status": "True", "reason": r, "message": m, "lastTransitionTime": now}
                 for t, r, m in (
                     ("NamesAccepted", "NoConflicts", "no conflicts found"),
                     ("Established", "InitialNamesAccepted", "the initial names have been accepted"),
@@ -279,12 +304,15 @@ class Api:
         meta = body.get("metadata") or {}
         if meta.get("name") and meta["name"] != name:
             raise bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+                f"the name of the object ({meta['name']}) does not match the name on the URL "
+                f"({name})"
             )
         want_rv = meta.get("resourceVersion")
         if want_rv and want_rv != current["metadata"]["resourceVersion"]:
             raise conflict(
-                rt.plural, rt.group, name,
+                rt.plural,
+                rt.group,
+                name,
                 "the object has been modified; please apply your changes to the latest version "
                 "and try again",
             )
@@ -292,8 +320,9 @@ class Api:
             raise conflict(rt.plural, rt.group, name, "Precondition failed: UID in precondition")
         new = self._merge_update(rt, current, copy.deepcopy(body), subresource)
         if manager and operation == "Update":
-            new = patching.record_update(current, new, manager, "Update", clock.stamp(),
-                                         rt.group, rt.kind)
+            new = patching.record_update(
+                current, new, manager, "Update", clock.stamp(), rt.group, rt.kind
+            )
         return self._commit(rt, current, new, dry_run)
 
     def _merge_update(
@@ -340,11 +369,13 @@ class Api:
             return self.present(rt, current)  # a no-op write changes nothing, not even the RV
         if dry_run:
             return self.present(rt, new)
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") and (
-            current["metadata"].get("finalizers") or rt.key == NS_KEY
+        if (
+            new["metadata"].get("deletionTimestamp")
+            and not new["metadata"].get("finalizers")
+            and (current["metadata"].get("finalizers") or rt.key == NS_KEY)
+            and not self._graceful_pending(rt, new)
         ):
-            if not self._graceful_pending(rt, new):
-                return self._remove(rt, new)
+            return self._remove(rt, new)
         self._write(rt, new)
         return self.present(rt, new)
 
@@ -356,8 +387,13 @@ class Api:
         if current is None:
             raise not_found(rt.plural, rt.group, meta["name"])
         if meta.get("resourceVersion") != current["metadata"]["resourceVersion"]:
-            raise conflict(rt.plural, rt.group, meta["name"], "the object has been modified; "
-                           "please apply your changes to the latest version and try again")
+            raise conflict(
+                rt.plural,
+                rt.group,
+                meta["name"],
+                "the object has been modified; "
+                "please apply your changes to the latest version and try again",
+            )
         return self._commit(rt, current, copy.deepcopy(obj), False)
 
     def _graceful_pending(self, rt: ResourceType, obj: dict[str, Any]) -> bool:
@@ -393,21 +429,19 @@ class Api:
             patched["metadata"].pop("resourceVersion")  # only an explicit, different RV conflicts
         return self.update(rt, namespace, name, patched, subresource, manager, dry_run)
 
-    def _run_patch(self, rt: ResourceType, base: dict[str, Any], patch_type: str, body: Any) -> dict[str, Any]:
+    def _run_patch(
+        self, rt: ResourceType, base: dict[str, Any], patch_type: str, body: Any
+    ) -> dict[str, Any]:
         if patch_type == "json":
             return patching.json_patch(base, body)
         if patch_type == "merge":
             return patching.merge_patch(base, body)
         if patch_type == "strategic":
-            if rt.custom:
-                raise ApiError(
-                    415, "UnsupportedMediaType",
-                    f"the body of the request was in an unknown format - accepted media types "
-                    f"include: application/json-patch+json, application/merge-patch+json, "
-                    f"application/apply-patch+yaml",
-                )
+            if rt.custom:  # custom resources have no patch strategies to merge by
+                accepted = tuple(m for m in PATCH_MEDIA if "strategic" not in m)
+                raise unsupported_media_type(PATCH_MEDIA[2], accepted)
             return patching.strategic_merge_patch(base, body, rt.group, rt.kind)
-        raise ApiError(415, "UnsupportedMediaType", f"unknown patch type {patch_type}")
+        raise unsupported_media_type(patch_type, PATCH_MEDIA)
 
     def _apply(
         self,
@@ -429,13 +463,16 @@ class Api:
         meta = applied.get("metadata") or {}
         if meta.get("name") and meta["name"] != name:
             raise bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+                f"the name of the object ({meta['name']}) does not match the name on the URL "
+                f"({name})"
             )
         now = clock.stamp()
         if current is None:
             if subresource:
                 raise not_found(rt.plural, rt.group, name)
-            merged = patching.server_side_apply(None, applied, manager, force, rt.group, rt.kind, now)
+            merged = patching.server_side_apply(
+                None, applied, manager, force, rt.group, rt.kind, now
+            )
             merged.setdefault("metadata", {})["name"] = name
             return self.create(rt, ns, merged, "", dry_run)
         merged = patching.server_side_apply(
@@ -456,11 +493,16 @@ class Api:
         return {
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",
-            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
-                                              "creationTimestamp") if k in meta},
+            "metadata": {
+                k: meta[k]
+                for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                if k in meta
+            },
             "spec": {"replicas": get_path(obj, spec_path) or 0},
-            "status": {"replicas": get_path(obj, status_path) or 0,
-                       **({"selector": selector} if selector else {})},
+            "status": {
+                "replicas": get_path(obj, status_path) or 0,
+                **({"selector": selector} if selector else {}),
+            },
         }
 
     def update_scale(
@@ -473,13 +515,21 @@ class Api:
             raise not_found(rt.plural, rt.group, name)
         want_rv = (body.get("metadata") or {}).get("resourceVersion")
         if want_rv and want_rv != current["metadata"]["resourceVersion"]:
-            raise conflict(rt.plural, rt.group, name,
-                           "the object has been modified; please apply your changes to the "
-                           "latest version and try again")
+            raise conflict(
+                rt.plural,
+                rt.group,
+                name,
+                "the object has been modified; please apply your changes to the "
+                "latest version and try again",
+            )
         replicas = body["spec"].get("replicas", 0)
         if not isinstance(replicas, int) or replicas < 0:
-            raise ApiError(422, "Invalid", f'Scale.autoscaling "{name}" is invalid: spec.replicas: '
-                                           f"Invalid value: {replicas}: must be greater than or equal to 0")
+            raise ApiError(
+                422,
+                "Invalid",
+                f'Scale.autoscaling "{name}" is invalid: spec.replicas: '
+                f"Invalid value: {replicas}: must be greater than or equal to 0",
+            )
         new = copy.deepcopy(current)
         set_path(new, rt.scale_paths[0], replicas)  # type: ignore[index]
         updated = self.update(rt, namespace, name, new, "", "", dry_run)
@@ -512,13 +562,21 @@ class Api:
         pre = options.get("preconditions") or {}
         meta = current["metadata"]
         if pre.get("uid") and pre["uid"] != meta["uid"]:
-            raise conflict(rt.plural, rt.group, name,
-                           f"Precondition failed: UID in precondition: {pre['uid']}, UID in object "
-                           f"meta: {meta['uid']}")
+            raise conflict(
+                rt.plural,
+                rt.group,
+                name,
+                f"Precondition failed: UID in precondition: {pre['uid']}, UID in object "
+                f"meta: {meta['uid']}",
+            )
         if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
-            raise conflict(rt.plural, rt.group, name,
-                           "the object has been modified; please apply your changes to the latest "
-                           "version and try again")
+            raise conflict(
+                rt.plural,
+                rt.group,
+                name,
+                "the object has been modified; please apply your changes to the latest "
+                "version and try again",
+            )
         new = copy.deepcopy(current)
         nmeta = new["metadata"]
         finalizers = list(nmeta.get("finalizers") or [])
@@ -594,5 +652,3 @@ class Api:
         ns = self.store.get(NS_KEY, "", name)
         if ns is not None:
             self._remove(self.preferred("", "namespaces"), ns)
-
-

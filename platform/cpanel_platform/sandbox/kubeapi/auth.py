@@ -39,11 +39,17 @@ def review(user: User, attrs: dict) -> dict:
         return {"allowed": ok, **({"reason": "sandbox RBAC"} if ok else {})}
     ra = attrs.get("resourceAttributes") or {}
     ok = allowed(
-        user, ra.get("verb", ""), ra.get("group", ""), ra.get("resource", ""),
+        user,
+        ra.get("verb", ""),
+        ra.get("group", ""),
+        ra.get("resource", ""),
         ra.get("subresource", ""),
     )
     if ok:
-        reason = ('RBAC: allowed by ClusterRoleBinding "cluster-admin"' if user.role == "admin"
-                  else 'RBAC: allowed by ClusterRoleBinding "view"')
+        reason = (
+            'RBAC: allowed by ClusterRoleBinding "cluster-admin"'
+            if user.role == "admin"
+            else 'RBAC: allowed by ClusterRoleBinding "view"'
+        )
         return {"allowed": True, "reason": reason}
     return {"allowed": False}

@@ -56,6 +56,7 @@ class KubeCluster:
     def __init__(
         self,
         tokens: dict[str, User],
+        git_version: str,
         state_file: Path | None = None,
         seed: Callable[[Api], None] | None = None,
         kubelet: bool = True,
@@ -71,10 +72,17 @@ class KubeCluster:
         if seed and not snap:
             seed(self.api)
         self.logs = LogBook()
-        self.server = KubeServer(self.api, tokens, self.logs, bookmark_interval)
-        kinds: list[Any] = [Scheduler, ReplicaSetController, DeploymentController,
-                            DisruptionController, GarbageCollector, NamespaceController,
-                            NodeLifecycleController, *_workload_controllers()]
+        self.server = KubeServer(self.api, tokens, self.logs, git_version, bookmark_interval)
+        kinds: list[Any] = [
+            Scheduler,
+            ReplicaSetController,
+            DeploymentController,
+            DisruptionController,
+            GarbageCollector,
+            NamespaceController,
+            NodeLifecycleController,
+            *_workload_controllers(),
+        ]
         self.controllers: list[Controller] = [k(self.api) for k in kinds]
         if kubelet:
             self.controllers.append(MinimalKubelet(self.api, self.logs))
@@ -87,9 +95,15 @@ class KubeCluster:
     ) -> None:
         """Serve on `sock` (HTTPS when `tls` gives a certificate and key file)."""
         cert, key = tls or (None, None)
-        config = uvicorn.Config(self.server.app, log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=1, lifespan="off",
-                                ssl_certfile=cert, ssl_keyfile=key)
+        config = uvicorn.Config(
+            self.server.app,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            lifespan="off",
+            ssl_certfile=cert,
+            ssl_keyfile=key,
+        )
         server = uvicorn.Server(config)
         tasks = [asyncio.create_task(c.run(), name=c.name) for c in self.controllers]
         if self.state_file:

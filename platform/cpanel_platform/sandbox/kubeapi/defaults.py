@@ -46,8 +46,14 @@ def _pod(obj: dict[str, Any]) -> None:
     tolerations = spec.setdefault("tolerations", [])
     for taint in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
         if not any(t.get("key") == taint for t in tolerations):
-            tolerations.append({"key": taint, "operator": "Exists", "effect": "NoExecute",
-                                "tolerationSeconds": 300})
+            tolerations.append(
+                {
+                    "key": taint,
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                }
+            )
     status = obj.setdefault("status", {})
     status.setdefault("phase", "Pending")
     status.setdefault("qosClass", _qos(spec))
@@ -58,7 +64,8 @@ def _qos(spec: dict[str, Any]) -> str:
     if not any(r.get("requests") or r.get("limits") for r in resources):
         return "BestEffort"
     guaranteed = all(
-        r.get("limits") and all(r["limits"].get(k) for k in ("cpu", "memory"))
+        r.get("limits")
+        and all(r["limits"].get(k) for k in ("cpu", "memory"))
         and (r.get("requests") or r["limits"]) == r["limits"]
         for r in resources
     )
@@ -97,15 +104,18 @@ def _statefulset(obj: dict[str, Any]) -> None:
     spec.setdefault("podManagementPolicy", "OrderedReady")
     spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
     spec.setdefault("revisionHistoryLimit", 10)
-    spec.setdefault("persistentVolumeClaimRetentionPolicy",
-                    {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    spec.setdefault(
+        "persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    )
     _template(spec)
 
 
 def _daemonset(obj: dict[str, Any]) -> None:
     spec = obj.setdefault("spec", {})
-    spec.setdefault("updateStrategy", {"type": "RollingUpdate",
-                                       "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+    spec.setdefault(
+        "updateStrategy",
+        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}},
+    )
     spec.setdefault("revisionHistoryLimit", 10)
     _template(spec)
 

@@ -9,8 +9,17 @@ from .resources import ResourceType
 
 AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 # Versions listed first are preferred; custom groups sort after these, as on a real server.
-_GROUP_ORDER = ["", "apps", "authorization.k8s.io", "batch", "policy", "storage.k8s.io",
-                "coordination.k8s.io", "networking.k8s.io", "apiextensions.k8s.io"]
+_GROUP_ORDER = [
+    "",
+    "apps",
+    "authorization.k8s.io",
+    "batch",
+    "policy",
+    "storage.k8s.io",
+    "coordination.k8s.io",
+    "networking.k8s.io",
+    "apiextensions.k8s.io",
+]
 
 _SUBRESOURCE_VERBS = {
     "status": ["get", "patch", "update"],
@@ -23,8 +32,12 @@ _SUBRESOURCE_VERBS = {
     "proxy": ["create", "delete", "get", "patch", "update"],
     "finalize": ["update"],
 }
-_SUBRESOURCE_KIND = {"scale": ("autoscaling", "v1", "Scale"), "eviction": ("policy", "v1", "Eviction"),
-                     "binding": ("", "v1", "Binding"), "log": ("", "v1", "Pod")}
+_SUBRESOURCE_KIND = {
+    "scale": ("autoscaling", "v1", "Scale"),
+    "eviction": ("policy", "v1", "Eviction"),
+    "binding": ("", "v1", "Binding"),
+    "log": ("", "v1", "Pod"),
+}
 
 
 def _groups(types: list[ResourceType]) -> dict[str, dict[str, list[ResourceType]]]:
@@ -39,12 +52,15 @@ def _order(group: str) -> tuple[int, str]:
 
 
 def _versions(versions: dict[str, list[ResourceType]], preferred: str) -> list[str]:
-    return [preferred] + sorted(v for v in versions if v != preferred)
+    return [preferred, *sorted(v for v in versions if v != preferred)]
 
 
 def api_versions() -> dict[str, Any]:
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}],
+    }
 
 
 def _group_doc(group: str, versions: list[str]) -> dict[str, Any]:
@@ -69,7 +85,11 @@ def api_group(types: list[ResourceType], group: str, preferred: str) -> dict[str
     versions = _groups(types).get(group)
     if not versions:
         return None
-    return {"kind": "APIGroup", "apiVersion": "v1", **_group_doc(group, _versions(versions, preferred))}
+    return {
+        "kind": "APIGroup",
+        "apiVersion": "v1",
+        **_group_doc(group, _versions(versions, preferred)),
+    }
 
 
 def resource_list(types: list[ResourceType], group: str, version: str) -> dict[str, Any] | None:
@@ -79,8 +99,11 @@ def resource_list(types: list[ResourceType], group: str, version: str) -> dict[s
     resources: list[dict[str, Any]] = []
     for rt in sorted(members, key=lambda r: r.plural):
         entry: dict[str, Any] = {
-            "name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
-            "kind": rt.kind, "verbs": list(rt.verbs),
+            "name": rt.plural,
+            "singularName": rt.singular,
+            "namespaced": rt.namespaced,
+            "kind": rt.kind,
+            "verbs": list(rt.verbs),
         }
         if rt.short_names:
             entry["shortNames"] = list(rt.short_names)
@@ -89,13 +112,22 @@ def resource_list(types: list[ResourceType], group: str, version: str) -> dict[s
         resources.append(entry)
         for sub in rt.subresources:
             g, v, kind = _SUBRESOURCE_KIND.get(sub, (rt.group, rt.version, rt.kind))
-            resources.append({
-                "name": f"{rt.plural}/{sub}", "singularName": "", "namespaced": rt.namespaced,
-                "kind": kind, "verbs": _SUBRESOURCE_VERBS.get(sub, ["get"]),
-                **({"group": g, "version": v} if sub in _SUBRESOURCE_KIND and g else {}),
-            })
-    return {"kind": "APIResourceList", "apiVersion": "v1",
-            "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
+            resources.append(
+                {
+                    "name": f"{rt.plural}/{sub}",
+                    "singularName": "",
+                    "namespaced": rt.namespaced,
+                    "kind": kind,
+                    "verbs": _SUBRESOURCE_VERBS.get(sub, ["get"]),
+                    **({"group": g, "version": v} if sub in _SUBRESOURCE_KIND and g else {}),
+                }
+            )
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{version}" if group else version,
+        "resources": resources,
+    }
 
 
 def _aggregated_resource(rt: ResourceType) -> dict[str, Any]:
@@ -114,15 +146,19 @@ def _aggregated_resource(rt: ResourceType) -> dict[str, Any]:
         entry["subresources"] = []
         for sub in rt.subresources:
             g, v, kind = _SUBRESOURCE_KIND.get(sub, (rt.group, rt.version, rt.kind))
-            entry["subresources"].append({
-                "subresource": sub,
-                "responseKind": {"group": g, "version": v, "kind": kind},
-                "verbs": _SUBRESOURCE_VERBS.get(sub, ["get"]),
-            })
+            entry["subresources"].append(
+                {
+                    "subresource": sub,
+                    "responseKind": {"group": g, "version": v, "kind": kind},
+                    "verbs": _SUBRESOURCE_VERBS.get(sub, ["get"]),
+                }
+            )
     return entry
 
 
-def aggregated(types: list[ResourceType], preferred: dict[str, str], legacy: bool) -> dict[str, Any]:
+def aggregated(
+    types: list[ResourceType], preferred: dict[str, str], legacy: bool
+) -> dict[str, Any]:
     """APIGroupDiscoveryList for /api (legacy=True, the core group) or /apis (all others)."""
     groups = _groups(types)
     items = []
@@ -130,16 +166,25 @@ def aggregated(types: list[ResourceType], preferred: dict[str, str], legacy: boo
         if (group == "") != legacy:
             continue
         versions = groups[group]
-        items.append({
-            "metadata": {"name": group, "creationTimestamp": None},
-            "versions": [
-                {
-                    "version": v,
-                    "resources": [_aggregated_resource(rt) for rt in sorted(versions[v], key=lambda r: r.plural)],
-                    "freshness": "Current",
-                }
-                for v in _versions(versions, preferred.get(group, "v1"))
-            ],
-        })
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
-            "metadata": {}, "items": items}
+        items.append(
+            {
+                "metadata": {"name": group, "creationTimestamp": None},
+                "versions": [
+                    {
+                        "version": v,
+                        "resources": [
+                            _aggregated_resource(rt)
+                            for rt in sorted(versions[v], key=lambda r: r.plural)
+                        ],
+                        "freshness": "Current",
+                    }
+                    for v in _versions(versions, preferred.get(group, "v1"))
+                ],
+            }
+        )
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }

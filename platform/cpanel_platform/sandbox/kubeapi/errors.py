@@ -81,35 +81,58 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
     details = _details(kind, name, group)
     details["causes"] = [{"reason": r, "message": m, "field": f} for f, r, m in causes]
     summary = ", ".join(f"{f}: {m}" for f, _, m in causes)
-    return ApiError(422, "Invalid", f'{kind}{"." + group if group else ""} "{name}" is invalid: {summary}', details)
+    return ApiError(
+        422,
+        "Invalid",
+        f'{kind}{"." + group if group else ""} "{name}" is invalid: {summary}',
+        details,
+    )
 
 
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
-def forbidden(user: str, verb: str, plural: str, group: str, namespace: str, name: str = "") -> ApiError:
+def forbidden(
+    user: str, verb: str, plural: str, group: str, namespace: str, name: str = ""
+) -> ApiError:
     where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
-    target = f'{qualified(plural, group)} "{name}"' if name else f'"{plural}"'
-    message = (
+    target = f'{qualified(plural, group)} "{name}"' if name else qualified(plural, group)
+    return ApiError(
+        403,
+        "Forbidden",
         f'{target} is forbidden: User "{user}" cannot {verb} resource "{plural}" in API group '
-        f'"{group}"{where}'
+        f'"{group}"{where}',
+        _details(plural, name, group),
     )
-    if name:
-        message = f'{qualified(plural, group)} "{name}" is forbidden: User "{user}" cannot {verb} resource "{plural}" in API group "{group}"{where}'
-    return ApiError(403, "Forbidden", message, _details(plural, name, group))
 
 
 def unauthorized() -> ApiError:
     return ApiError(401, "Unauthorized", "Unauthorized")
 
 
-def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiError:
+def method_not_allowed(
+    message: str = "the server does not allow this method on the requested resource",
+) -> ApiError:
     return ApiError(405, "MethodNotAllowed", message)
 
 
-def unsupported_media_type(content_type: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{content_type}")')
+BODY_MEDIA = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf")
+PATCH_MEDIA = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+)
+
+
+def unsupported_media_type(got: str, accepted: tuple[str, ...]) -> ApiError:
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: "
+        f'{", ".join(accepted)} (got "{got}")',
+    )
 
 
 def too_large() -> ApiError:

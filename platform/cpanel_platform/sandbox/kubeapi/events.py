@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Any
 
@@ -40,10 +41,8 @@ class Recorder:
         previous = seen and self.api.find(*_EVENTS, *seen)
         if previous:
             updated = {**previous, "count": previous.get("count", 1) + 1, "lastTimestamp": now}
-            try:
+            with contextlib.suppress(ApiError):  # a lost event beats a failed reconcile
                 self.api.update(rt, namespace, previous["metadata"]["name"], updated)
-            except ApiError:
-                pass  # a lost event is better than a failed reconcile
             return
         event = {
             "metadata": {"name": f"{meta['name']}.{secrets.token_hex(8)}", "namespace": namespace},

@@ -62,7 +62,9 @@ class LogBook:
     def has_previous(self, uid: str, container: str) -> bool:
         return bool(self._stream(uid, container).previous)
 
-    def lines(self, uid: str, container: str, previous: bool = False) -> list[tuple[dt.datetime, str]]:
+    def lines(
+        self, uid: str, container: str, previous: bool = False
+    ) -> list[tuple[dt.datetime, str]]:
         stream = self._stream(uid, container)
         return list(stream.previous if previous else stream.current)
 
@@ -79,7 +81,7 @@ class LogBook:
                 if stream.written < total:
                     total = 0  # the container restarted
                 fresh = min(stream.written - total, len(stream.current))
-                for item in list(stream.current)[len(stream.current) - fresh:]:
+                for item in list(stream.current)[len(stream.current) - fresh :]:
                     yield item
                 total = stream.written
                 waiter.clear()

@@ -15,8 +15,11 @@ from typing import Any
 
 from .resources import ResourceType
 
-_PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
-                "application/apply-patch+yaml")
+_PATCH_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+)
 _QUERY = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
 
 
@@ -24,17 +27,25 @@ def _gv_path(rt: ResourceType) -> str:
     return f"apis/{rt.group}/{rt.version}" if rt.group else f"api/{rt.version}"
 
 
-def _operation(rt: ResourceType, action: str, params: tuple[str, ...], body: tuple[str, ...]) -> dict[str, Any]:
+def _operation(
+    rt: ResourceType, action: str, params: tuple[str, ...], body: tuple[str, ...]
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": f"{action}{rt.kind}",
         "x-kubernetes-action": action,
-        "x-kubernetes-group-version-kind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
+        "x-kubernetes-group-version-kind": {
+            "group": rt.group,
+            "version": rt.version,
+            "kind": rt.kind,
+        },
         "parameters": [{"name": p, "in": "query", "schema": {"type": "string"}} for p in params],
         "responses": {"200": {"description": "OK"}},
     }
     if body:
-        op["requestBody"] = {"content": {t: {"schema": {"type": "object"}} for t in body},
-                             "required": True}
+        op["requestBody"] = {
+            "content": {t: {"schema": {"type": "object"}} for t in body},
+            "required": True,
+        }
     return op
 
 
@@ -52,14 +63,21 @@ def group_version_doc(types: list[ResourceType], gv_path: str) -> dict[str, Any]
             "patch": _operation(rt, "patch", _QUERY, _PATCH_TYPES),
             "delete": _operation(rt, "delete", ("dryRun",), ()),
         }
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "sandbox"},
-            "paths": paths, "components": {"schemas": {}}}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "sandbox"},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }
 
 
 def root_doc(types: list[ResourceType]) -> dict[str, Any]:
     gvs = sorted({_gv_path(rt) for rt in types})
-    return {"paths": {gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={_hash(types, gv)}"}
-                      for gv in gvs}}
+    return {
+        "paths": {
+            gv: {"serverRelativeURL": f"/openapi/v3/{gv}?hash={_hash(types, gv)}"} for gv in gvs
+        }
+    }
 
 
 def _hash(types: list[ResourceType], gv: str) -> str:

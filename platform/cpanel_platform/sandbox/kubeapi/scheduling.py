@@ -61,7 +61,9 @@ def _node_terms_match(node: dict[str, Any], terms: list[dict[str, Any]]) -> bool
     )
 
 
-def unfit_reason(pod_spec: dict[str, Any], node: dict[str, Any], ignore_cordon: bool = False) -> str:
+def unfit_reason(
+    pod_spec: dict[str, Any], node: dict[str, Any], ignore_cordon: bool = False
+) -> str:
     """Why a pod cannot go to a node, in the scheduler's words; "" when it can."""
     if not node_ready(node):
         return "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
@@ -79,16 +81,19 @@ def unfit_reason(pod_spec: dict[str, Any], node: dict[str, Any], ignore_cordon: 
         if labels.get(key) != value:
             return "node(s) didn't match Pod's node affinity/selector"
     required = (
-        ((pod_spec.get("affinity") or {}).get("nodeAffinity") or {})
-        .get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+        ((pod_spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        )
+        or {}
     ).get("nodeSelectorTerms")
     if required and not _node_terms_match(node, required):
         return "node(s) didn't match Pod's node affinity/selector"
     return ""
 
 
-def set_condition(status: dict[str, Any], ctype: str, value: str, reason: str = "",
-                  message: str = "") -> None:
+def set_condition(
+    status: dict[str, Any], ctype: str, value: str, reason: str = "", message: str = ""
+) -> None:
     """Set a pod-style condition, keeping lastTransitionTime when the status is unchanged."""
     conditions = status.setdefault("conditions", [])
     now = clock.stamp()

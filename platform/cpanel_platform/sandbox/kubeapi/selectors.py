@@ -17,18 +17,24 @@ _TOKEN = re.compile(r"\s*(!=|==|=|!|\(|\)|,|[^\s!=(),]+)")
 def _check_key(key: str) -> None:
     prefix, _, name = key.rpartition("/")
     if not name or len(name) > 63 or not _NAME.match(name):
-        raise bad_request(f'unable to parse requirement: invalid label key "{key}": name part must '
-                          "consist of alphanumeric characters, '-', '_' or '.', and must start and "
-                          "end with an alphanumeric character")
+        raise bad_request(
+            f'unable to parse requirement: invalid label key "{key}": name part must '
+            "consist of alphanumeric characters, '-', '_' or '.', and must start and "
+            "end with an alphanumeric character"
+        )
     if prefix and (len(prefix) > 253 or not _PREFIX.match(prefix)):
-        raise bad_request(f'unable to parse requirement: invalid label key "{key}": prefix part '
-                          "must be a DNS-1123 subdomain")
+        raise bad_request(
+            f'unable to parse requirement: invalid label key "{key}": prefix part '
+            "must be a DNS-1123 subdomain"
+        )
 
 
 def _check_value(value: str) -> None:
     if len(value) > 63 or not _NAME.match(value):
-        raise bad_request(f'unable to parse requirement: invalid label value: "{value}": must be '
-                          "63 characters or less and consist of alphanumerics, '-', '_' or '.'")
+        raise bad_request(
+            f'unable to parse requirement: invalid label value: "{value}": must be '
+            "63 characters or less and consist of alphanumerics, '-', '_' or '.'"
+        )
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,9 @@ def parse_label_selector(text: str | None) -> LabelSelector:
                 )
         if pos < len(tokens):
             if tokens[pos] != ",":
-                raise bad_request(f"unable to parse requirement: found '{tokens[pos]}', expected: ','")
+                raise bad_request(
+                    f"unable to parse requirement: found '{tokens[pos]}', expected: ','"
+                )
             pos += 1
     return LabelSelector(tuple(reqs))
 
@@ -139,12 +147,16 @@ def selector_from_dict(sel: Mapping[str, Any] | None) -> LabelSelector:
     """A metav1.LabelSelector object. None matches nothing; {} matches everything."""
     if sel is None:
         return MATCH_NOTHING
-    reqs = [Requirement(k, "=", frozenset([str(v)])) for k, v in (sel.get("matchLabels") or {}).items()]
+    reqs = [
+        Requirement(k, "=", frozenset([str(v)])) for k, v in (sel.get("matchLabels") or {}).items()
+    ]
     ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
     for expr in sel.get("matchExpressions") or []:
         op = ops.get(expr.get("operator", ""))
         if op is None:
-            raise ApiError(422, "Invalid", f"invalid label selector operator {expr.get('operator')!r}")
+            raise ApiError(
+                422, "Invalid", f"invalid label selector operator {expr.get('operator')!r}"
+            )
         reqs.append(Requirement(expr["key"], op, frozenset(expr.get("values") or [])))
     return LabelSelector(tuple(reqs))
 
@@ -156,8 +168,14 @@ def selector_to_string(sel: Mapping[str, Any] | None) -> str:
     parts = [f"{k}={v}" for k, v in sorted((sel.get("matchLabels") or {}).items())]
     for expr in sel.get("matchExpressions") or []:
         op, key, values = expr["operator"], expr["key"], ",".join(sorted(expr.get("values") or []))
-        parts.append({"In": f"{key} in ({values})", "NotIn": f"{key} notin ({values})",
-                      "Exists": key, "DoesNotExist": f"!{key}"}[op])
+        parts.append(
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": key,
+                "DoesNotExist": f"!{key}",
+            }[op]
+        )
     return ",".join(parts)
 
 
@@ -201,4 +219,3 @@ def parse_field_selector(text: str | None, fields: Mapping[str, str]) -> FieldSe
             raise bad_request(f"field label not supported: {field}")
         terms.append((fields[field], op != "!=", value))
     return FieldSelector(tuple(terms))
-

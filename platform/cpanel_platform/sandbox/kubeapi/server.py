@@ -18,13 +18,24 @@ from typing import Any
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import clock, discovery, openapi, tables
+from . import clock, discovery, openapi, protobuf, tables
 from .api import Api
 from .auth import User, allowed, review
-from .errors import ApiError, bad_request, forbidden, gone, method_not_allowed, unauthorized
+from .errors import (
+    BODY_MEDIA,
+    PATCH_MEDIA,
+    ApiError,
+    bad_request,
+    forbidden,
+    gone,
+    method_not_allowed,
+    too_large,
+    unauthorized,
+    unsupported_media_type,
+)
 from .eviction import evict
 from .logs import LogBook
 from .resources import ResourceType
@@ -32,19 +43,24 @@ from .selectors import parse_field_selector, parse_label_selector
 from .store import Event
 
 MAX_BODY = 3 * 1024 * 1024
-_PATCH_TYPES = {
-    "application/json-patch+json": "json",
-    "application/merge-patch+json": "merge",
-    "application/strategic-merge-patch+json": "strategic",
-    "application/apply-patch+yaml": "apply",
-    "application/apply-patch+cbor": "unsupported",
-}
+_PATCH_TYPES = dict(zip(PATCH_MEDIA, ("json", "merge", "strategic", "apply"), strict=True))
 _VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
-VERSION = {
-    "major": "1", "minor": "31", "gitVersion": "v1.31.4+lke", "gitCommit": "sandbox",
-    "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.4",
-    "compiler": "gc", "platform": "linux/amd64",
-}
+
+
+def version_info(git_version: str) -> dict[str, str]:
+    """What /version answers for a cluster running `git_version` (e.g. "v1.36.2")."""
+    major, minor = git_version.lstrip("v").split(".")[:2]
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": f"{git_version}+lke",
+        "gitCommit": "sandbox",
+        "gitTreeState": "clean",
+        "buildDate": "2026-09-01T00:00:00Z",
+        "goVersion": "go1.25.1",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
 
 
 @dataclass(frozen=True)
@@ -71,14 +87,21 @@ class KubeServer:
         api: Api,
         tokens: dict[str, User],
         logs: LogBook,
+        git_version: str,
         bookmark_interval: float = 30.0,
     ) -> None:
+        self.version = version_info(git_version)
         self.api = api
         self.tokens = tokens
         self.logs = logs
         self.bookmark_interval = bookmark_interval
-        self.app = Starlette(routes=[Route("/{path:path}", self.handle,
-                                           methods=["GET", "POST", "PUT", "PATCH", "DELETE"])])
+        self.app = Starlette(
+            routes=[
+                Route(
+                    "/{path:path}", self.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
+                )
+            ]
+        )
 
     # -- entry ---------------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
@@ -103,7 +126,7 @@ class KubeServer:
         parts = [p for p in path.split("/") if p]
         accept = request.headers.get("accept", "")
         if parts == ["version"]:
-            return _json(VERSION)
+            return _json(self.version)
         if parts[:2] == ["openapi", "v3"]:
             return self._openapi("/".join(parts[2:]))
         if parts and parts[0] in ("openapi", "swagger.json"):
@@ -119,7 +142,9 @@ class KubeServer:
         if parts[:2] == ["api", "v1"]:
             return await self._resource(request, "", "v1", parts[2:], user)
         if parts[:1] == ["apis"] and len(parts) == 2:
-            doc = discovery.api_group(self.api.types(), parts[1], self._preferred().get(parts[1], ""))
+            doc = discovery.api_group(
+                self.api.types(), parts[1], self._preferred().get(parts[1], "")
+            )
             if doc is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return _json(doc)
@@ -198,26 +223,31 @@ class KubeServer:
             for key in ("gracePeriodSeconds", "propagationPolicy"):
                 if key in q:
                     options[key] = int(q[key]) if key == "gracePeriodSeconds" else q[key]
-            return _json(self.api.delete(t.rt, t.namespace, t.name, options,
-                                         dry_run or options.get("dryRun") == ["All"]))
+            return _json(
+                self.api.delete(
+                    t.rt, t.namespace, t.name, options, dry_run or options.get("dryRun") == ["All"]
+                )
+            )
+        patch_type = _PATCH_TYPES.get(self._media(request), "")
+        if verb == "patch" and not patch_type:
+            raise unsupported_media_type(self._media(request), PATCH_MEDIA)
         body = await self._body(request)
         if verb == "create":
             return await self._create(request, t, body, user, manager or "kubectl", dry_run)
         if verb == "update":
             if t.subresource == "scale":
                 return _json(self.api.update_scale(t.rt, t.namespace, t.name, body, dry_run))
-            return _json(self.api.update(t.rt, t.namespace, t.name, body, t.subresource,
-                                         manager, dry_run))
-        patch_type = _PATCH_TYPES.get(self._media(request))
-        if patch_type in (None, "unsupported"):
-            raise ApiError(415, "UnsupportedMediaType",
-                           f"the body of the request was in an unknown format - accepted media "
-                           f"types include: {', '.join(k for k, v in _PATCH_TYPES.items() if v != 'unsupported')}")
+            return _json(
+                self.api.update(t.rt, t.namespace, t.name, body, t.subresource, manager, dry_run)
+            )
         force = q.get("force") in ("true", "1")
         if force and patch_type != "apply":
             raise bad_request("force is not allowed for non-apply patch requests")
-        return _json(self.api.patch(t.rt, t.namespace, t.name, patch_type, body, t.subresource,
-                                    manager, force, dry_run))
+        return _json(
+            self.api.patch(
+                t.rt, t.namespace, t.name, patch_type, body, t.subresource, manager, force, dry_run
+            )
+        )
 
     @staticmethod
     def _media(request: Request) -> str:
@@ -226,23 +256,24 @@ class KubeServer:
     async def _body(self, request: Request, optional: bool = False) -> Any:
         raw = await request.body()
         if len(raw) > MAX_BODY:
-            raise ApiError(413, "RequestEntityTooLarge",
-                           "Request entity too large: limit is 3145728")
+            raise too_large()
         if not raw.strip():
             if optional:
                 return None
             raise bad_request("the body of the request was empty")
         media = self._media(request)
         try:
+            if media == BODY_MEDIA[2]:
+                return protobuf.decode(raw)
             if media in ("application/yaml", "application/apply-patch+yaml"):
                 return yaml.safe_load(raw)
             if media in ("application/json", "") or media in _PATCH_TYPES:
                 return json.loads(raw)
         except (ValueError, yaml.YAMLError) as exc:
-            raise bad_request(f"the body of the request could not be decoded: {_first_line(exc)}") from None
-        raise ApiError(415, "UnsupportedMediaType",
-                       f'the body of the request was in an unknown format - accepted media types '
-                       f'include: application/json, application/yaml (got "{media}")')
+            raise bad_request(
+                f"the body of the request could not be decoded: {_first_line(exc)}"
+            ) from None
+        raise unsupported_media_type(media, BODY_MEDIA)
 
     async def _get(self, request: Request, t: Target) -> Response:
         if not t.name:
@@ -279,12 +310,21 @@ class KubeServer:
             raise ApiError(422, "Invalid", "Binding target name is required")
         pod = self.api.get(t.rt, t.namespace, t.name)
         if pod["spec"].get("nodeName"):
-            raise ApiError(409, "Conflict",
-                           f"pod {t.name} is already assigned to node \"{pod['spec']['nodeName']}\"")
+            raise ApiError(
+                409,
+                "Conflict",
+                f'pod {t.name} is already assigned to node "{pod["spec"]["nodeName"]}"',
+            )
         from .scheduling import bind  # the one place that knows how a bind changes a pod
 
         bind(self.api, pod, node)
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "code": 201,
+        }
 
     async def _delete_collection(self, request: Request, t: Target, dry_run: bool) -> Response:
         q = request.query_params
@@ -296,8 +336,9 @@ class KubeServer:
         for obj in items:
             meta = obj["metadata"]
             try:
-                deleted.append(self.api.delete(t.rt, meta.get("namespace", ""), meta["name"],
-                                               options, dry_run))
+                deleted.append(
+                    self.api.delete(t.rt, meta.get("namespace", ""), meta["name"], options, dry_run)
+                )
             except ApiError as err:
                 if err.code != 404:
                     raise
@@ -336,14 +377,30 @@ class KubeServer:
         return _json(doc)
 
     def _list_doc(self, rt: ResourceType, items: list[dict[str, Any]], rv: str) -> dict[str, Any]:
-        return {"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
-                "metadata": {"resourceVersion": rv}, "items": items}
+        return {
+            "kind": f"{rt.kind}List",
+            "apiVersion": rt.api_version,
+            "metadata": {"resourceVersion": rv},
+            "items": items,
+        }
 
-    def _table(self, request: Request, rt: ResourceType, items: list[dict[str, Any]],
-               with_columns: bool = True) -> dict[str, Any]:
+    def _table(
+        self,
+        request: Request,
+        rt: ResourceType,
+        items: list[dict[str, Any]],
+        with_columns: bool = True,
+    ) -> dict[str, Any]:
         include = request.query_params.get("includeObject", "Metadata")
-        return tables.table(rt.group, rt.plural, items, clock.now(),
-                            list(rt.printer_columns) or None, include, with_columns)
+        return tables.table(
+            rt.group,
+            rt.plural,
+            items,
+            clock.now(),
+            list(rt.printer_columns) or None,
+            include,
+            with_columns,
+        )
 
     def _watch(self, request: Request, t: Target) -> Response:
         q = request.query_params
@@ -390,15 +447,19 @@ class KubeServer:
             if events is None:
                 store.unsubscribe(sub)
                 expired = gone(f"too old resource version: {since} ({store.oldest_rv})")
-                return StreamingResponse(_once({"type": "ERROR", "object": expired.status()}),
-                                         media_type="application/json")
+                return StreamingResponse(
+                    _once({"type": "ERROR", "object": expired.status()}),
+                    media_type="application/json",
+                )
             backlog = [out for ev in events if (out := translate(ev))]
 
         def bookmark(annotations: dict[str, str] | None = None) -> bytes:
             meta: dict[str, Any] = {"resourceVersion": str(store.rv)}
             if annotations:
                 meta["annotations"] = annotations
-            return encode("BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta})
+            return encode(
+                "BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta}
+            )
 
         async def stream() -> AsyncIterator[bytes]:
             loop = asyncio.get_running_loop()
@@ -438,7 +499,8 @@ class KubeServer:
             if len(containers) != 1:
                 raise bad_request(
                     f"a container name must be specified for pod {t.name}, choose one of: "
-                    f"[{' '.join(containers)}]" + (f" or one of the init containers: [{' '.join(inits)}]" if inits else "")
+                    f"[{' '.join(containers)}]"
+                    + (f" or one of the init containers: [{' '.join(inits)}]" if inits else "")
                 )
             container = containers[0]
         elif container not in containers + inits:
@@ -446,10 +508,13 @@ class KubeServer:
         uid = pod["metadata"]["uid"]
         previous = q.get("previous") in ("true", "1")
         if previous and not self.logs.has_previous(uid, container):
-            raise bad_request(f'previous terminated container "{container}" in pod "{t.name}" not found')
+            raise bad_request(
+                f'previous terminated container "{container}" in pod "{t.name}" not found'
+            )
         if not previous and pod["status"].get("phase") == "Pending":
-            raise bad_request(f'container "{container}" in pod "{t.name}" is waiting to start: '
-                              "ContainerCreating")
+            raise bad_request(
+                f'container "{container}" in pod "{t.name}" is waiting to start: ContainerCreating'
+            )
         lines = self.logs.lines(uid, container, previous)
         since = _int(q.get("sinceSeconds"), "sinceSeconds")
         if since:
@@ -464,13 +529,15 @@ class KubeServer:
 
         def fmt(item: tuple[dt.datetime, str]) -> bytes:
             when, text = item
-            prefix = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace("Z", "000Z") + " " if stamps else ""
+            prefix = (
+                when.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace("Z", "000Z") + " " if stamps else ""
+            )
             return f"{prefix}{text}\n".encode()
 
         body = b"".join(fmt(x) for x in lines)
         if limit:
             body = body[:limit]
-        if not q.get("follow") in ("true", "1") or previous:
+        if q.get("follow") not in ("true", "1") or previous:
             return Response(body, media_type="text/plain")
 
         async def follow() -> AsyncIterator[bytes]:
@@ -517,10 +584,14 @@ def _decode_continue(token: str, oldest: int) -> tuple[tuple[str, str], str]:
         start = (str(data["start"][0]), str(data["start"][1]))
         rv = int(data["rv"])
     except (ValueError, KeyError, IndexError, TypeError):
-        raise bad_request("continue key is not valid: incorrect encoded start resourceVersion") from None
+        raise bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion"
+        ) from None
     if rv < oldest:
-        raise gone("The provided continue parameter is too old to display a consistent list "
-                   "result. You can start a new list without the continue parameter.")
+        raise gone(
+            "The provided continue parameter is too old to display a consistent list "
+            "result. You can start a new list without the continue parameter."
+        )
     return start, str(rv)
 
 

@@ -55,16 +55,14 @@ class Store:
 
     def list(self, key: Key, namespace: str | None = None) -> list[dict[str, Any]]:
         objs = self._objects.get(key, {})
-        items = [
-            (k, o) for k, o in objs.items() if namespace is None or k[0] == namespace
-        ]
+        items = [(k, o) for k, o in objs.items() if namespace is None or k[0] == namespace]
         items.sort(key=lambda kv: kv[0])
         return [o for _, o in items]
 
     def count(self, key: Key) -> int:
         return len(self._objects.get(key, {}))
 
-    def keys(self) -> list[Key]:
+    def kinds(self) -> list[Key]:
         return list(self._objects)
 
     # -- writes --------------------------------------------------------------------------

@@ -24,18 +24,34 @@ def _name_causes(rt: ResourceType, meta: dict[str, Any]) -> list[Cause]:
     if not name:
         if meta.get("generateName"):
             return []
-        return [("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")]
+        return [
+            (
+                "metadata.name",
+                "FieldValueRequired",
+                "Required value: name or generateName is required",
+            )
+        ]
     if (rt.group, rt.plural) in _LABEL_NAMED:
         if len(name) > 63 or not _LABEL.match(name):
-            return [("metadata.name", "FieldValueInvalid",
-                     f'Invalid value: "{name}": a lowercase RFC 1123 label must consist of lower '
-                     "case alphanumeric characters or '-', and must start and end with an "
-                     "alphanumeric character")]
+            return [
+                (
+                    "metadata.name",
+                    "FieldValueInvalid",
+                    f'Invalid value: "{name}": a lowercase RFC 1123 label must consist of lower '
+                    "case alphanumeric characters or '-', and must start and end with an "
+                    "alphanumeric character",
+                )
+            ]
     elif len(name) > 253 or not _SUBDOMAIN.match(name):
-        return [("metadata.name", "FieldValueInvalid",
-                 f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower '
-                 "case alphanumeric characters, '-' or '.', and must start and end with an "
-                 "alphanumeric character")]
+        return [
+            (
+                "metadata.name",
+                "FieldValueInvalid",
+                f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower '
+                "case alphanumeric characters, '-' or '.', and must start and end with an "
+                "alphanumeric character",
+            )
+        ]
     return []
 
 
@@ -46,9 +62,14 @@ def _label_causes(meta: dict[str, Any]) -> list[Cause]:
         return [("metadata.labels", "FieldValueInvalid", "Invalid value: labels must be a map")]
     for key, value in labels.items():
         if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.match(value):
-            causes.append((f"metadata.labels", "FieldValueInvalid",
-                           f'Invalid value: "{value}": a valid label must be an empty string or '
-                           "consist of alphanumeric characters, '-', '_' or '.'"))
+            causes.append(
+                (
+                    "metadata.labels",
+                    "FieldValueInvalid",
+                    f'Invalid value: "{value}": a valid label must be an empty string or '
+                    "consist of alphanumeric characters, '-', '_' or '.'",
+                )
+            )
         if not key or len(key.rpartition("/")[2]) > 63:
             causes.append(("metadata.labels", "FieldValueInvalid", f'Invalid value: "{key}"'))
     return causes
@@ -69,8 +90,13 @@ def _pod_spec_causes(spec: Any, path: str) -> list[Cause]:
         if not c.get("name"):
             causes.append((f"{path}.containers[{i}].name", "FieldValueRequired", "Required value"))
         elif c["name"] in seen:
-            causes.append((f"{path}.containers[{i}].name", "FieldValueDuplicate",
-                           f'Duplicate value: "{c["name"]}"'))
+            causes.append(
+                (
+                    f"{path}.containers[{i}].name",
+                    "FieldValueDuplicate",
+                    f'Duplicate value: "{c["name"]}"',
+                )
+            )
         seen.add(c.get("name"))
         if not c.get("image"):
             causes.append((f"{path}.containers[{i}].image", "FieldValueRequired", "Required value"))
@@ -86,12 +112,22 @@ def _workload_causes(obj: dict[str, Any]) -> list[Cause]:
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
     if selector and not causes and not selector_from_dict(selector).matches(labels):
-        causes.append(("spec.template.metadata.labels", "FieldValueInvalid",
-                       f"Invalid value: {labels}: `selector` does not match template `labels`"))
+        causes.append(
+            (
+                "spec.template.metadata.labels",
+                "FieldValueInvalid",
+                f"Invalid value: {labels}: `selector` does not match template `labels`",
+            )
+        )
     replicas = spec.get("replicas")
     if replicas is not None and (not isinstance(replicas, int) or replicas < 0):
-        causes.append(("spec.replicas", "FieldValueInvalid",
-                       f"Invalid value: {replicas}: must be greater than or equal to 0"))
+        causes.append(
+            (
+                "spec.replicas",
+                "FieldValueInvalid",
+                f"Invalid value: {replicas}: must be greater than or equal to 0",
+            )
+        )
     causes += _pod_spec_causes(template.get("spec"), "spec.template.spec")
     return causes
 
@@ -100,11 +136,17 @@ def _kind_causes(rt: ResourceType, obj: dict[str, Any]) -> list[Cause]:
     key = (rt.group, rt.plural)
     if key == ("", "pods"):
         return _pod_spec_causes(obj.get("spec"), "spec")
-    if rt.group == "apps" and rt.plural in ("deployments", "replicasets", "statefulsets", "daemonsets"):
+    if rt.group == "apps" and rt.plural in (
+        "deployments",
+        "replicasets",
+        "statefulsets",
+        "daemonsets",
+    ):
         return _workload_causes(obj)
     if key == ("batch", "jobs"):
-        return _pod_spec_causes((obj.get("spec") or {}).get("template", {}).get("spec"),
-                                "spec.template.spec")
+        return _pod_spec_causes(
+            (obj.get("spec") or {}).get("template", {}).get("spec"), "spec.template.spec"
+        )
     if key == ("batch", "cronjobs"):
         spec = obj.get("spec") or {}
         if not spec.get("schedule"):
@@ -127,12 +169,23 @@ def _crd_causes(obj: dict[str, Any]) -> list[Cause]:
     if not versions:
         causes.append(("spec.versions", "FieldValueRequired", "Required value"))
     elif sum(1 for v in versions if v.get("storage")) != 1:
-        causes.append(("spec.versions", "FieldValueInvalid",
-                       "Invalid value: must have exactly one version marked as storage version"))
+        causes.append(
+            (
+                "spec.versions",
+                "FieldValueInvalid",
+                "Invalid value: must have exactly one version marked as storage version",
+            )
+        )
     expected = f"{names.get('plural')}.{spec.get('group')}"
     if not causes and obj["metadata"].get("name") != expected:
-        causes.append(("metadata.name", "FieldValueInvalid",
-                       f'Invalid value: "{obj["metadata"].get("name")}": must be spec.names.plural+"."+spec.group'))
+        causes.append(
+            (
+                "metadata.name",
+                "FieldValueInvalid",
+                f'Invalid value: "{obj["metadata"].get("name")}": '
+                'must be spec.names.plural+"."+spec.group',
+            )
+        )
     return causes
 
 

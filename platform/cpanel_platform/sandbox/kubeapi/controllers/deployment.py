@@ -18,8 +18,12 @@ REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 # Annotations a ReplicaSet does not inherit from its Deployment.
-_NOT_COPIED = {REVISION, "kubectl.kubernetes.io/last-applied-configuration",
-               "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas"}
+_NOT_COPIED = {
+    REVISION,
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+}
 
 
 def template_hash(template: dict[str, Any], collisions: int = 0) -> str:
@@ -43,17 +47,31 @@ def revision(rs: dict[str, Any]) -> int:
         return 0
 
 
-def _condition(status: dict[str, Any], ctype: str, value: str, reason: str, message: str,
-               previous: list[dict[str, Any]]) -> None:
+def _condition(
+    status: dict[str, Any],
+    ctype: str,
+    value: str,
+    reason: str,
+    message: str,
+    previous: list[dict[str, Any]],
+) -> None:
     now = clock.stamp()
     old = next((c for c in previous if c["type"] == ctype), None)
     same = old and old["status"] == value and old.get("reason") == reason
-    status.setdefault("conditions", []).append({
-        "type": ctype, "status": value,
-        "lastUpdateTime": old["lastUpdateTime"] if same and old.get("message") == message else now,
-        "lastTransitionTime": old["lastTransitionTime"] if old and old["status"] == value else now,
-        "reason": reason, "message": message,
-    })
+    status.setdefault("conditions", []).append(
+        {
+            "type": ctype,
+            "status": value,
+            "lastUpdateTime": old["lastUpdateTime"]
+            if same and old.get("message") == message
+            else now,
+            "lastTransitionTime": old["lastTransitionTime"]
+            if old and old["status"] == value
+            else now,
+            "reason": reason,
+            "message": message,
+        }
+    )
 
 
 class DeploymentController(Controller):
@@ -80,8 +98,10 @@ class DeploymentController(Controller):
         return []
 
     def all_keys(self) -> Iterable[WorkKey]:
-        return [(o["metadata"]["namespace"], o["metadata"]["name"])
-                for o in self.api.store.list(DEPLOY_KEY)]
+        return [
+            (o["metadata"]["namespace"], o["metadata"]["name"])
+            for o in self.api.store.list(DEPLOY_KEY)
+        ]
 
     # -- reconcile -----------------------------------------------------------------------
     def reconcile(self, key: WorkKey) -> None:
@@ -105,8 +125,9 @@ class DeploymentController(Controller):
             self._prune(d, olds)
         self._status(d, new, olds)
 
-    def _ensure_new(self, d: dict[str, Any], new: dict[str, Any] | None,
-                    olds: list[dict[str, Any]]) -> dict[str, Any]:
+    def _ensure_new(
+        self, d: dict[str, Any], new: dict[str, Any] | None, olds: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         next_rev = max((revision(rs) for rs in olds), default=0) + 1
         if new is not None:
             if revision(new) < next_rev:  # an old template came back: a rollback or undo
@@ -120,17 +141,24 @@ class DeploymentController(Controller):
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = h
         selector = copy.deepcopy(d["spec"]["selector"])
         selector.setdefault("matchLabels", {})[HASH_LABEL] = h
-        annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in _NOT_COPIED}
+        annotations = {
+            k: v for k, v in (meta.get("annotations") or {}).items() if k not in _NOT_COPIED
+        }
         annotations[REVISION] = str(next_rev)
         rs = {
             "metadata": {
-                "name": f"{meta['name']}-{h}", "namespace": meta["namespace"],
+                "name": f"{meta['name']}-{h}",
+                "namespace": meta["namespace"],
                 "labels": {**(template["metadata"].get("labels") or {})},
                 "annotations": annotations,
                 "ownerReferences": [controller_ref(d)],
             },
-            "spec": {"replicas": 0, "minReadySeconds": d["spec"].get("minReadySeconds", 0),
-                     "selector": selector, "template": template},
+            "spec": {
+                "replicas": 0,
+                "minReadySeconds": d["spec"].get("minReadySeconds", 0),
+                "selector": selector,
+                "template": template,
+            },
         }
         created = self.api.create(self.api.preferred(*RS_KEY), meta["namespace"], rs)
         self._stamp_revision(d, next_rev)
@@ -141,12 +169,14 @@ class DeploymentController(Controller):
         if current and (current["metadata"].get("annotations") or {}).get(REVISION) != str(rev):
             self._annotate(current, {REVISION: str(rev)}, DEPLOY_KEY)
 
-    def _annotate(self, obj: dict[str, Any], annotations: dict[str, str],
-                  key: tuple[str, str] = RS_KEY) -> dict[str, Any]:
+    def _annotate(
+        self, obj: dict[str, Any], annotations: dict[str, str], key: tuple[str, str] = RS_KEY
+    ) -> dict[str, Any]:
         new = copy.deepcopy(obj)
         new["metadata"].setdefault("annotations", {}).update(annotations)
-        return self.api.update(self.api.preferred(*key), obj["metadata"]["namespace"],
-                               obj["metadata"]["name"], new)
+        return self.api.update(
+            self.api.preferred(*key), obj["metadata"]["namespace"], obj["metadata"]["name"], new
+        )
 
     def _scale(self, d: dict[str, Any], rs: dict[str, Any], replicas: int) -> dict[str, Any]:
         old = rs["spec"].get("replicas", 0)
@@ -154,17 +184,27 @@ class DeploymentController(Controller):
             return rs
         new = copy.deepcopy(rs)
         new["spec"]["replicas"] = replicas
-        surge = resolve_bound(d["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge"),
-                              d["spec"]["replicas"], True)
-        new["metadata"].setdefault("annotations", {}).update({
-            "deployment.kubernetes.io/desired-replicas": str(d["spec"]["replicas"]),
-            "deployment.kubernetes.io/max-replicas": str(d["spec"]["replicas"] + surge),
-        })
-        updated = self.api.update(self.api.preferred(*RS_KEY), rs["metadata"]["namespace"],
-                                  rs["metadata"]["name"], new)
+        surge = resolve_bound(
+            d["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge"),
+            d["spec"]["replicas"],
+            True,
+        )
+        new["metadata"].setdefault("annotations", {}).update(
+            {
+                "deployment.kubernetes.io/desired-replicas": str(d["spec"]["replicas"]),
+                "deployment.kubernetes.io/max-replicas": str(d["spec"]["replicas"] + surge),
+            }
+        )
+        updated = self.api.update(
+            self.api.preferred(*RS_KEY), rs["metadata"]["namespace"], rs["metadata"]["name"], new
+        )
         verb = "up" if replicas > old else "down"
-        self.record(d, "Normal", "ScalingReplicaSet",
-                    f"Scaled {verb} replica set {rs['metadata']['name']} from {old} to {replicas}")
+        self.record(
+            d,
+            "Normal",
+            "ScalingReplicaSet",
+            f"Scaled {verb} replica set {rs['metadata']['name']} from {old} to {replicas}",
+        )
         return updated
 
     def _rolling(self, d: dict[str, Any], new: dict[str, Any], olds: list[dict[str, Any]]) -> None:
@@ -183,14 +223,17 @@ class DeploymentController(Controller):
         new = self._scale(d, new, want_new)
         self._scale_down_olds(d, new, olds, replicas - unavailable)
 
-    def _scale_down_olds(self, d: dict[str, Any], new: dict[str, Any],
-                         olds: list[dict[str, Any]], min_available: int) -> None:
+    def _scale_down_olds(
+        self, d: dict[str, Any], new: dict[str, Any], olds: list[dict[str, Any]], min_available: int
+    ) -> None:
         live = [rs for rs in olds if rs["spec"].get("replicas", 0) > 0]
         if not live:
             return
         everyone = [new, *live]
         all_pods = sum(rs["spec"].get("replicas", 0) for rs in everyone)
-        new_unavailable = new["spec"].get("replicas", 0) - new.get("status", {}).get("availableReplicas", 0)
+        new_unavailable = new["spec"].get("replicas", 0) - new.get("status", {}).get(
+            "availableReplicas", 0
+        )
         # First drop old pods that are not available anyway: that costs no availability.
         budget = all_pods - min_available - max(0, new_unavailable)
         for i, rs in enumerate(live):
@@ -222,16 +265,26 @@ class DeploymentController(Controller):
 
     def _prune(self, d: dict[str, Any], olds: list[dict[str, Any]]) -> None:
         limit = d["spec"].get("revisionHistoryLimit", 10)
-        idle = [rs for rs in olds if not rs["spec"].get("replicas") and not rs.get("status", {}).get("replicas")]
+        idle = [
+            rs
+            for rs in olds
+            if not rs["spec"].get("replicas") and not rs.get("status", {}).get("replicas")
+        ]
         for rs in sorted(idle, key=revision)[: max(0, len(idle) - limit)]:
-            self.api.delete(self.api.preferred(*RS_KEY), rs["metadata"]["namespace"], rs["metadata"]["name"])
+            self.api.delete(
+                self.api.preferred(*RS_KEY), rs["metadata"]["namespace"], rs["metadata"]["name"]
+            )
 
     # -- status --------------------------------------------------------------------------
-    def _status(self, d: dict[str, Any], new: dict[str, Any] | None, olds: list[dict[str, Any]]) -> None:
+    def _status(
+        self, d: dict[str, Any], new: dict[str, Any] | None, olds: list[dict[str, Any]]
+    ) -> None:
         d = self.api.find(*DEPLOY_KEY, d["metadata"]["namespace"], d["metadata"]["name"]) or d
         rss = [rs for rs in [new, *olds] if rs]
-        fresh = [self.api.find(*RS_KEY, rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
-                 for rs in rss]
+        fresh = [
+            self.api.find(*RS_KEY, rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
+            for rs in rss
+        ]
         new_now = fresh[0] if new else None
 
         def total(field: str, sets: list[dict[str, Any]]) -> int:
@@ -253,48 +306,100 @@ class DeploymentController(Controller):
         max_unavailable = resolve_bound(ru.get("maxUnavailable", 0), replicas, False)
         previous = d.get("status", {}).get("conditions") or []
         if available >= replicas - max_unavailable:
-            _condition(status, "Available", "True", "MinimumReplicasAvailable",
-                       "Deployment has minimum availability.", previous)
+            _condition(
+                status,
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+                previous,
+            )
         else:
-            _condition(status, "Available", "False", "MinimumReplicasUnavailable",
-                       "Deployment does not have minimum availability.", previous)
+            _condition(
+                status,
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+                previous,
+            )
         self._progressing(d, status, new_now, previous)
         if d.get("status", {}).get("collisionCount"):
             status["collisionCount"] = d["status"]["collisionCount"]
         if d.get("status") != status:
-            self.api.update(self.api.preferred(*DEPLOY_KEY), d["metadata"]["namespace"],
-                            d["metadata"]["name"], {**d, "status": status}, subresource="status")
+            self.api.update(
+                self.api.preferred(*DEPLOY_KEY),
+                d["metadata"]["namespace"],
+                d["metadata"]["name"],
+                {**d, "status": status},
+                subresource="status",
+            )
 
-    def _progressing(self, d: dict[str, Any], status: dict[str, Any], new: dict[str, Any] | None,
-                     previous: list[dict[str, Any]]) -> None:
+    def _progressing(
+        self,
+        d: dict[str, Any],
+        status: dict[str, Any],
+        new: dict[str, Any] | None,
+        previous: list[dict[str, Any]],
+    ) -> None:
         if new is None:
             return
         name = new["metadata"]["name"]
         replicas = d["spec"]["replicas"]
-        complete = (status.get("updatedReplicas", 0) == replicas
-                    and status.get("replicas", 0) == replicas
-                    and status.get("availableReplicas", 0) >= replicas)
+        complete = (
+            status.get("updatedReplicas", 0) == replicas
+            and status.get("replicas", 0) == replicas
+            and status.get("availableReplicas", 0) >= replicas
+        )
         if d["spec"].get("paused"):
-            _condition(status, "Progressing", "Unknown", "DeploymentPaused",
-                       "Deployment is paused", previous)
+            _condition(
+                status,
+                "Progressing",
+                "Unknown",
+                "DeploymentPaused",
+                "Deployment is paused",
+                previous,
+            )
             return
         if complete:
-            _condition(status, "Progressing", "True", "NewReplicaSetAvailable",
-                       f'ReplicaSet "{name}" has successfully progressed.', previous)
+            _condition(
+                status,
+                "Progressing",
+                "True",
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{name}" has successfully progressed.',
+                previous,
+            )
             return
         old = next((c for c in previous if c["type"] == "Progressing"), None)
         deadline = d["spec"].get("progressDeadlineSeconds", 600)
         since = clock.parse(old["lastUpdateTime"]) if old else None
         if old and old.get("reason") == "ProgressDeadlineExceeded":
             status.setdefault("conditions", []).append(old)
-        elif since and old.get("reason") == "ReplicaSetUpdated" and (
-            (clock.now() - since).total_seconds() > deadline
+        elif (
+            since
+            and old.get("reason") == "ReplicaSetUpdated"
+            and ((clock.now() - since).total_seconds() > deadline)
         ):
-            _condition(status, "Progressing", "False", "ProgressDeadlineExceeded",
-                       f'ReplicaSet "{name}" has timed out progressing.', previous)
+            _condition(
+                status,
+                "Progressing",
+                "False",
+                "ProgressDeadlineExceeded",
+                f'ReplicaSet "{name}" has timed out progressing.',
+                previous,
+            )
         else:
             message = f'ReplicaSet "{name}" is progressing.'
-            keep = old and old.get("reason") == "ReplicaSetUpdated" and old.get("message") == message
-            _condition(status, "Progressing", "True", "ReplicaSetUpdated", message,
-                       previous if keep else [])
+            keep = (
+                old and old.get("reason") == "ReplicaSetUpdated" and old.get("message") == message
+            )
+            _condition(
+                status,
+                "Progressing",
+                "True",
+                "ReplicaSetUpdated",
+                message,
+                previous if keep else [],
+            )
             self.enqueue_after(deadline + 1, (d["metadata"]["namespace"], d["metadata"]["name"]))

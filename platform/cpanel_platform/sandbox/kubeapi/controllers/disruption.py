@@ -14,8 +14,11 @@ from .base import Controller, WorkKey, resolve_bound
 
 POD_KEY = ("", "pods")
 # Controllers whose scale says how many pods a budget should expect.
-_SCALABLE = {"ReplicaSet": ("apps", "replicasets"), "StatefulSet": ("apps", "statefulsets"),
-             "Deployment": ("apps", "deployments")}
+_SCALABLE = {
+    "ReplicaSet": ("apps", "replicasets"),
+    "StatefulSet": ("apps", "statefulsets"),
+    "Deployment": ("apps", "deployments"),
+}
 
 
 class DisruptionController(Controller):
@@ -31,20 +34,25 @@ class DisruptionController(Controller):
         return [
             (meta["namespace"], pdb["metadata"]["name"])
             for pdb in self.api.store.list(PDB_KEY, meta["namespace"])
-            if any(selector_from_dict(pdb["spec"].get("selector")).matches(ls)
-                   for ls in (labels, old_labels))
+            if any(
+                selector_from_dict(pdb["spec"].get("selector")).matches(ls)
+                for ls in (labels, old_labels)
+            )
         ]
 
     def all_keys(self) -> Iterable[WorkKey]:
-        return [(o["metadata"]["namespace"], o["metadata"]["name"])
-                for o in self.api.store.list(PDB_KEY)]
+        return [
+            (o["metadata"]["namespace"], o["metadata"]["name"])
+            for o in self.api.store.list(PDB_KEY)
+        ]
 
     def _scale_owner(self, pod: dict[str, Any]) -> tuple[str, str, str, str] | None:
         """(group, plural, namespace, name) of the object whose scale the pod counts toward:
         the Deployment for a Deployment's ReplicaSet, else the controller itself."""
         ns = pod["metadata"]["namespace"]
-        ref = next((r for r in pod["metadata"].get("ownerReferences") or [] if r.get("controller")),
-                   None)
+        ref = next(
+            (r for r in pod["metadata"].get("ownerReferences") or [] if r.get("controller")), None
+        )
         if not ref or ref.get("kind") not in _SCALABLE:
             return None
         if ref["kind"] == "ReplicaSet":
@@ -66,8 +74,11 @@ class DisruptionController(Controller):
             return
         spec = pdb.get("spec") or {}
         selector = selector_from_dict(spec.get("selector"))
-        pods = [p for p in self.api.store.list(POD_KEY, key[0])
-                if is_active(p) and selector.matches(p["metadata"].get("labels"))]
+        pods = [
+            p
+            for p in self.api.store.list(POD_KEY, key[0])
+            if is_active(p) and selector.matches(p["metadata"].get("labels"))
+        ]
         healthy = sum(1 for p in pods if is_ready(p))
         expected = self._expected(pods)
         if spec.get("maxUnavailable") is not None:
@@ -78,8 +89,11 @@ class DisruptionController(Controller):
             desired = expected
         # Evictions already granted count against the budget until those pods are gone.
         granted = (pdb.get("status") or {}).get("disruptedPods", {})
-        disrupted = {name: when for name, when in granted.items()
-                     if any(p["metadata"]["name"] == name for p in pods)}
+        disrupted = {
+            name: when
+            for name, when in granted.items()
+            if any(p["metadata"]["name"] == name for p in pods)
+        }
         allowed = max(0, healthy - desired - len(disrupted))
         status: dict[str, Any] = {
             "observedGeneration": pdb["metadata"].get("generation", 1),
@@ -91,17 +105,31 @@ class DisruptionController(Controller):
         if disrupted:
             status["disruptedPods"] = disrupted
         ok = "True" if allowed > 0 else "False"
-        old = next((c for c in (pdb.get("status") or {}).get("conditions") or []
-                    if c["type"] == "DisruptionAllowed"), None)
-        status["conditions"] = [{
-            "type": "DisruptionAllowed", "status": ok,
-            "reason": "SufficientPods" if allowed > 0 else "InsufficientPods",
-            "message": "",
-            "observedGeneration": status["observedGeneration"],
-            "lastTransitionTime": old["lastTransitionTime"] if old and old["status"] == ok
-            else clock.stamp(),
-        }]
+        old = next(
+            (
+                c
+                for c in (pdb.get("status") or {}).get("conditions") or []
+                if c["type"] == "DisruptionAllowed"
+            ),
+            None,
+        )
+        status["conditions"] = [
+            {
+                "type": "DisruptionAllowed",
+                "status": ok,
+                "reason": "SufficientPods" if allowed > 0 else "InsufficientPods",
+                "message": "",
+                "observedGeneration": status["observedGeneration"],
+                "lastTransitionTime": old["lastTransitionTime"]
+                if old and old["status"] == ok
+                else clock.stamp(),
+            }
+        ]
         if pdb.get("status") != status:
-            self.api.update(self.api.preferred(*PDB_KEY), key[0], key[1], {**pdb, "status": status},
-                            subresource="status")
-
+            self.api.update(
+                self.api.preferred(*PDB_KEY),
+                key[0],
+                key[1],
+                {**pdb, "status": status},
+                subresource="status",
+            )

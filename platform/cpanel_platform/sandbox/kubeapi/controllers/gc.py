@@ -55,22 +55,27 @@ class GarbageCollector(Controller):
         if gone or meta.get("deletionTimestamp"):
             keys.append(("", meta["uid"]))
         # A dependent created after its owner vanished must go too.
-        keys += [("", ref["uid"]) for ref in meta.get("ownerReferences") or []
-                 if ref["uid"] not in self._alive and not gone]
+        keys += [
+            ("", ref["uid"])
+            for ref in meta.get("ownerReferences") or []
+            if ref["uid"] not in self._alive and not gone
+        ]
         return keys
 
     def all_keys(self) -> Iterable[WorkKey]:
         self._alive.clear()
         self._dependents.clear()
-        for key in self.api.store.keys():
+        for key in self.api.store.kinds():
             for obj in self.api.store.list(key):
                 self._index(key, obj, present=True)
         return [("", uid) for uid in self._dependents if uid not in self._alive]
 
     def reconcile(self, key: WorkKey) -> None:
         uid = key[1]
-        deps = [(loc, self.api.store.get(loc[:2], loc[2], loc[3]))
-                for loc in list(self._dependents.get(uid, ()))]
+        deps = [
+            (loc, self.api.store.get(loc[:2], loc[2], loc[3]))
+            for loc in list(self._dependents.get(uid, ()))
+        ]
         deps = [(loc, obj) for loc, obj in deps if obj is not None]
         owner_loc = self._alive.get(uid)
         owner = self.api.store.get(owner_loc[:2], owner_loc[2], owner_loc[3]) if owner_loc else None
@@ -100,8 +105,9 @@ class GarbageCollector(Controller):
 
     def _delete(self, loc: Location, policy: str) -> None:
         try:
-            self.api.delete(self.api.preferred(*loc[:2]), loc[2], loc[3],
-                            {"propagationPolicy": policy})
+            self.api.delete(
+                self.api.preferred(*loc[:2]), loc[2], loc[3], {"propagationPolicy": policy}
+            )
         except ApiError as err:
             if err.code != 404:
                 raise

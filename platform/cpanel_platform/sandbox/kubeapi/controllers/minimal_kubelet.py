@@ -63,7 +63,9 @@ class MinimalKubelet(Controller):
             self._stop(pod)
         elif pod["status"].get("phase") == "Pending":
             self._start(pod)
-        elif pod["status"].get("phase") == "Running" and pod["spec"].get("restartPolicy") != "Always":
+        elif (
+            pod["status"].get("phase") == "Running" and pod["spec"].get("restartPolicy") != "Always"
+        ):
             self._finish(pod)
 
     # -- pods ----------------------------------------------------------------------------
@@ -73,8 +75,14 @@ class MinimalKubelet(Controller):
 
     def _start(self, pod: dict[str, Any]) -> None:
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
-        scheduled = next((c.get("lastTransitionTime") for c in pod["status"].get("conditions") or []
-                          if c["type"] == "PodScheduled"), None)
+        scheduled = next(
+            (
+                c.get("lastTransitionTime")
+                for c in pod["status"].get("conditions") or []
+                if c["type"] == "PodScheduled"
+            ),
+            None,
+        )
         wait = START_SECONDS - self._age(pod, scheduled)
         if wait > 0:
             self.enqueue_after(wait, key)
@@ -83,15 +91,28 @@ class MinimalKubelet(Controller):
         new = copy.deepcopy(pod)
         status = new["status"]
         now = clock.stamp()
-        status.update({"phase": "Running", "startTime": now, "podIP": self._ip(),
-                       "hostIP": _internal_ip(node)})
+        status.update(
+            {
+                "phase": "Running",
+                "startTime": now,
+                "podIP": self._ip(),
+                "hostIP": _internal_ip(node),
+            }
+        )
         status["podIPs"] = [{"ip": status["podIP"]}]
         status["hostIPs"] = [{"ip": status["hostIP"]}]
         status["containerStatuses"] = [
-            {"name": c["name"], "image": c["image"], "imageID": f"{c['image']}@sha256:sandbox",
-             "containerID": f"containerd://{pod['metadata']['uid'].replace('-', '')}{i}",
-             "ready": True, "started": True, "restartCount": 0,
-             "state": {"running": {"startedAt": now}}, "lastState": {}}
+            {
+                "name": c["name"],
+                "image": c["image"],
+                "imageID": f"{c['image']}@sha256:sandbox",
+                "containerID": f"containerd://{pod['metadata']['uid'].replace('-', '')}{i}",
+                "ready": True,
+                "started": True,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": now}},
+                "lastState": {},
+            }
             for i, c in enumerate(pod["spec"].get("containers") or [])
         ]
         for ctype in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"):
@@ -113,9 +134,19 @@ class MinimalKubelet(Controller):
         now = clock.stamp()
         for cs in new["status"].get("containerStatuses") or []:
             started = cs["state"].get("running", {}).get("startedAt", now)
-            cs.update(ready=False, started=False, state={"terminated": {
-                "exitCode": 0, "reason": "Completed", "startedAt": started, "finishedAt": now,
-                "containerID": cs.get("containerID", "")}})
+            cs.update(
+                ready=False,
+                started=False,
+                state={
+                    "terminated": {
+                        "exitCode": 0,
+                        "reason": "Completed",
+                        "startedAt": started,
+                        "finishedAt": now,
+                        "containerID": cs.get("containerID", ""),
+                    }
+                },
+            )
             self.logs.write(pod["metadata"]["uid"], cs["name"], "done")
         new["status"]["phase"] = "Succeeded"
         for ctype in ("Ready", "ContainersReady"):
@@ -132,9 +163,11 @@ class MinimalKubelet(Controller):
             self.enqueue_after(wait, key)
             return
         try:
-            self.api.delete(self.api.preferred(*POD_KEY), *key,
-                            {"gracePeriodSeconds": 0,
-                             "preconditions": {"uid": pod["metadata"]["uid"]}})
+            self.api.delete(
+                self.api.preferred(*POD_KEY),
+                *key,
+                {"gracePeriodSeconds": 0, "preconditions": {"uid": pod["metadata"]["uid"]}},
+            )
         except ApiError as err:
             if err.code not in (404, 409):
                 raise
@@ -152,11 +185,24 @@ class MinimalKubelet(Controller):
             lease = self.api.find(*LEASE_KEY, "kube-node-lease", name)
             spec = {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": now}
             if lease is None:
-                self.api.create(leases, "kube-node-lease", {
-                    "metadata": {"name": name, "ownerReferences": [{
-                        "apiVersion": "v1", "kind": "Node", "name": name,
-                        "uid": node["metadata"]["uid"]}]},
-                    "spec": spec})
+                self.api.create(
+                    leases,
+                    "kube-node-lease",
+                    {
+                        "metadata": {
+                            "name": name,
+                            "ownerReferences": [
+                                {
+                                    "apiVersion": "v1",
+                                    "kind": "Node",
+                                    "name": name,
+                                    "uid": node["metadata"]["uid"],
+                                }
+                            ],
+                        },
+                        "spec": spec,
+                    },
+                )
             else:
                 self.api.update(leases, "kube-node-lease", name, {**lease, "spec": spec})
 
@@ -166,4 +212,3 @@ def _internal_ip(node: dict[str, Any] | None) -> str:
         if addr.get("type") == "InternalIP":
             return addr["address"]
     return "192.168.0.1"
-

@@ -12,9 +12,13 @@ from .base import Controller, WorkKey
 
 _SEEDS = (
     (("", "serviceaccounts"), {"metadata": {"name": "default"}}),
-    (("", "configmaps"), {"metadata": {"name": "kube-root-ca.crt"},
-                          "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nsandbox\n"
-                                             "-----END CERTIFICATE-----\n"}}),
+    (
+        ("", "configmaps"),
+        {
+            "metadata": {"name": "kube-root-ca.crt"},
+            "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nsandbox\n-----END CERTIFICATE-----\n"},
+        },
+    ),
 )
 
 

@@ -44,7 +44,8 @@ class NodeLifecycleController(Controller):
             return
         lease = self.api.find(*LEASE_KEY, LEASE_NS, name)
         renewed = clock.parse((lease or {}).get("spec", {}).get("renewTime")) or clock.parse(
-            node["metadata"].get("creationTimestamp"))
+            node["metadata"].get("creationTimestamp")
+        )
         silent = renewed is not None and (clock.now() - renewed).total_seconds() > self.grace
         if silent:
             self._mark_unknown(node)
@@ -54,13 +55,20 @@ class NodeLifecycleController(Controller):
         new = copy.deepcopy(node)
         status = new.setdefault("status", {})
         for ctype in ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure"):
-            set_condition(status, ctype, "Unknown", "NodeStatusUnknown",
-                          "Kubelet stopped posting node status.")
+            set_condition(
+                status,
+                ctype,
+                "Unknown",
+                "NodeStatusUnknown",
+                "Kubelet stopped posting node status.",
+            )
         for cond in status["conditions"]:
             cond.pop("lastProbeTime", None)
         taints = [t for t in new["spec"].get("taints") or [] if t.get("key") != UNREACHABLE]
-        taints += [{"key": UNREACHABLE, "effect": e, "timeAdded": clock.stamp()}
-                   for e in ("NoSchedule", "NoExecute")]
+        taints += [
+            {"key": UNREACHABLE, "effect": e, "timeAdded": clock.stamp()}
+            for e in ("NoSchedule", "NoExecute")
+        ]
         taints_before = [t for t in node["spec"].get("taints") or [] if t.get("key") == UNREACHABLE]
         if taints_before:
             taints = node["spec"]["taints"]
@@ -69,8 +77,14 @@ class NodeLifecycleController(Controller):
             self.api.replace(self.api.preferred(*NODE_KEY), new)
 
     def _evict_expired(self, node: dict[str, Any]) -> None:
-        added = next((clock.parse(t.get("timeAdded")) for t in node["spec"].get("taints") or []
-                      if t.get("key") == UNREACHABLE and t.get("effect") == "NoExecute"), None)
+        added = next(
+            (
+                clock.parse(t.get("timeAdded"))
+                for t in node["spec"].get("taints") or []
+                if t.get("key") == UNREACHABLE and t.get("effect") == "NoExecute"
+            ),
+            None,
+        )
         if added is None:
             return
         waited = (clock.now() - added).total_seconds()
@@ -78,15 +92,24 @@ class NodeLifecycleController(Controller):
         for pod in self.api.list(self.api.preferred(*POD_KEY), None):
             if pod["spec"].get("nodeName") != name or pod["metadata"].get("deletionTimestamp"):
                 continue
-            tolerated = [t.get("tolerationSeconds") for t in pod["spec"].get("tolerations") or []
-                         if t.get("key") in (UNREACHABLE, None) and t.get("effect") in ("NoExecute", None)
-                         and t.get("operator") == "Exists"]
+            tolerated = [
+                t.get("tolerationSeconds")
+                for t in pod["spec"].get("tolerations") or []
+                if t.get("key") in (UNREACHABLE, None)
+                and t.get("effect") in ("NoExecute", None)
+                and t.get("operator") == "Exists"
+            ]
             if tolerated and None in tolerated:
                 continue  # tolerates forever (DaemonSet pods)
             if waited >= min((s for s in tolerated if s is not None), default=0):
                 meta = pod["metadata"]
                 self.api.delete(self.api.preferred(*POD_KEY), meta["namespace"], meta["name"])
-                self.record(pod, "Normal", "TaintManagerEviction", f"Marking for deletion Pod {meta['namespace']}/{meta['name']}")
+                self.record(
+                    pod,
+                    "Normal",
+                    "TaintManagerEviction",
+                    f"Marking for deletion Pod {meta['namespace']}/{meta['name']}",
+                )
 
     def _remove_orphans(self, node_name: str) -> None:
         rt = self.api.preferred(*POD_KEY)

@@ -18,8 +18,11 @@ _BURST = 500  # pods created or deleted per reconcile, as the real controller's 
 
 def owned_pods(api: Any, owner: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     uid = owner["metadata"]["uid"]
-    return [p for p in api.store.list(POD_KEY, owner["metadata"]["namespace"])
-            if owner_of(p, kind) == uid]
+    return [
+        p
+        for p in api.store.list(POD_KEY, owner["metadata"]["namespace"])
+        if owner_of(p, kind) == uid
+    ]
 
 
 def pod_from_template(owner: dict[str, Any], template: dict[str, Any]) -> dict[str, Any]:
@@ -40,11 +43,17 @@ def pod_from_template(owner: dict[str, Any], template: dict[str, Any]) -> dict[s
 
 def deletion_order(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Delete first: unscheduled, then pending, then not ready; among equals the newest."""
-    newest_first = sorted(pods, key=lambda p: p["metadata"].get("creationTimestamp", ""),
-                          reverse=True)
-    return sorted(newest_first, key=lambda p: (bool(p["spec"].get("nodeName")),
-                                               p["status"].get("phase") == "Running",
-                                               is_ready(p)))
+    newest_first = sorted(
+        pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), reverse=True
+    )
+    return sorted(
+        newest_first,
+        key=lambda p: (
+            bool(p["spec"].get("nodeName")),
+            p["status"].get("phase") == "Running",
+            is_ready(p),
+        ),
+    )
 
 
 class ReplicaSetController(Controller):
@@ -61,8 +70,9 @@ class ReplicaSetController(Controller):
         return []
 
     def all_keys(self) -> Iterable[WorkKey]:
-        return [(o["metadata"]["namespace"], o["metadata"]["name"])
-                for o in self.api.store.list(RS_KEY)]
+        return [
+            (o["metadata"]["namespace"], o["metadata"]["name"]) for o in self.api.store.list(RS_KEY)
+        ]
 
     def reconcile(self, key: WorkKey) -> None:
         rs = self.api.find(*RS_KEY, *key)
@@ -75,11 +85,15 @@ class ReplicaSetController(Controller):
         if len(active) < want:
             for _ in range(min(want - len(active), _BURST)):
                 pod = self.api.create(pod_rt, key[0], pod_from_template(rs, rs["spec"]["template"]))
-                self.record(rs, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}")
+                self.record(
+                    rs, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}"
+                )
         elif len(active) > want:
             for pod in deletion_order(active)[: min(len(active) - want, _BURST)]:
                 self.api.delete(pod_rt, key[0], pod["metadata"]["name"])
-                self.record(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
+                self.record(
+                    rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}"
+                )
         self._status(rs, owned_pods(self.api, rs, "ReplicaSet"))
 
     def _status(self, rs: dict[str, Any], pods: list[dict[str, Any]]) -> None:
@@ -91,9 +105,12 @@ class ReplicaSetController(Controller):
         status = {
             "replicas": len(active),
             "fullyLabeledReplicas": sum(
-                1 for p in active
+                1
+                for p in active
                 if selector.matches(p["metadata"].get("labels"))
-                and all(p["metadata"].get("labels", {}).get(k) == v for k, v in template_labels.items())
+                and all(
+                    p["metadata"].get("labels", {}).get(k) == v for k, v in template_labels.items()
+                )
             ),
             "readyReplicas": sum(1 for p in active if is_ready(p)),
             "availableReplicas": sum(1 for w in waits if w == 0),
@@ -103,7 +120,14 @@ class ReplicaSetController(Controller):
         status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
         pending = [w for w in waits if w]
         if pending:
-            self.enqueue_after(min(pending) + 0.05, (rs["metadata"]["namespace"], rs["metadata"]["name"]))
+            self.enqueue_after(
+                min(pending) + 0.05, (rs["metadata"]["namespace"], rs["metadata"]["name"])
+            )
         if rs.get("status") != status:
-            self.api.update(self.api.preferred(*RS_KEY), rs["metadata"]["namespace"],
-                            rs["metadata"]["name"], {**rs, "status": status}, subresource="status")
+            self.api.update(
+                self.api.preferred(*RS_KEY),
+                rs["metadata"]["namespace"],
+                rs["metadata"]["name"],
+                {**rs, "status": status},
+                subresource="status",
+            )

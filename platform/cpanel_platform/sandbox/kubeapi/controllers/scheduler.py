@@ -38,8 +38,12 @@ class Scheduler(Controller):
 
     def reconcile(self, key: WorkKey) -> None:
         pod = self.api.find(*POD_KEY, *key)
-        if (pod is None or pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp")
-                or pod["spec"].get("schedulerName", "default-scheduler") != "default-scheduler"):
+        if (
+            pod is None
+            or pod["spec"].get("nodeName")
+            or pod["metadata"].get("deletionTimestamp")
+            or pod["spec"].get("schedulerName", "default-scheduler") != "default-scheduler"
+        ):
             return
         nodes = self.api.store.list(NODE_KEY)
         reasons: Counter[str] = Counter()
@@ -54,13 +58,16 @@ class Scheduler(Controller):
             load = Counter(p["spec"].get("nodeName") for p in self.api.store.list(POD_KEY))
             node = min(fits, key=lambda n: (load[n], n))
             bind(self.api, pod, node)
-            self.record(pod, "Normal", "Scheduled",
-                        f"Successfully assigned {key[0]}/{key[1]} to {node}")
+            self.record(
+                pod, "Normal", "Scheduled", f"Successfully assigned {key[0]}/{key[1]} to {node}"
+            )
             return
         detail = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
-        message = (f"0/{len(nodes)} nodes are available: {detail}. preemption: 0/{len(nodes)} "
-                   "nodes are available: "
-                   f"{len(nodes)} Preemption is not helpful for scheduling.")
+        message = (
+            f"0/{len(nodes)} nodes are available: {detail}. preemption: 0/{len(nodes)} "
+            "nodes are available: "
+            f"{len(nodes)} Preemption is not helpful for scheduling."
+        )
         if not nodes:
             message = "no nodes available to schedule pods"
         new = copy.deepcopy(pod)

@@ -1,0 +1,252 @@
+"""kubectl (a real client nobody here wrote) against the sandbox Kubernetes API."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests.conftest import KUBECTL, Sandbox
+
+CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+    subresources: {status: {}}
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Colour, type: string, jsonPath: .spec.colour}
+"""
+
+
+@pytest.fixture
+def ns(sandbox: Sandbox) -> str:
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    sandbox.kubectl("create", "namespace", name)
+    return name
+
+
+def wait_for(check, timeout: float = 20.0, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(every)
+
+
+def test_version_and_discovery(sandbox: Sandbox) -> None:
+    version = json.loads(sandbox.kubectl("version", "-o", "json").stdout)
+    assert version["serverVersion"]["gitVersion"].startswith("v1.")
+    resources = sandbox.kubectl("api-resources").stdout
+    for line in (
+        "pods ",
+        "deployments ",
+        "poddisruptionbudgets ",
+        "customresourcedefinitions ",
+        "selfsubjectaccessreviews ",
+        "leases ",
+    ):
+        assert line in resources
+    assert "apps/v1" in sandbox.kubectl("api-versions").stdout
+
+
+def test_get_nodes_and_pods_wide(sandbox: Sandbox, ns: str) -> None:
+    nodes = sandbox.kubectl("get", "nodes").stdout.splitlines()
+    assert nodes[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert len(nodes) == 4 and all(" Ready " in line for line in nodes[1:])
+    sandbox.kubectl("run", "solo", "-n", ns, "--image=busybox:1.36")
+    wait_for(lambda: "Running" in sandbox.kubectl("get", "pod", "solo", "-n", ns).stdout)
+    wide = sandbox.kubectl("get", "pods", "-A", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[:8] == [
+        "NAMESPACE",
+        "NAME",
+        "READY",
+        "STATUS",
+        "RESTARTS",
+        "AGE",
+        "IP",
+        "NODE",
+    ]
+    row = next(line.split() for line in wide if line.startswith(ns))
+    assert row[1:4] == ["solo", "1/1", "Running"] and row[7].startswith("lke")
+
+
+def test_watch_sees_a_change_made_by_another_client(sandbox: Sandbox, ns: str) -> None:
+    env = {**os.environ, "HOME": str(sandbox.home)}
+    watcher = subprocess.Popen(
+        [KUBECTL, "--kubeconfig", str(sandbox.kubeconfig), "get", "pods", "-n", ns, "-w"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        time.sleep(1.0)
+        sandbox.kubectl("run", "watched", "-n", ns, "--image=busybox:1.36")
+        seen = ""
+        sel = selectors.DefaultSelector()
+        sel.register(watcher.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + 15
+        while "Running" not in seen and time.monotonic() < deadline:
+            if sel.select(timeout=0.5):
+                seen += watcher.stdout.readline()
+        assert ("watched" in seen and "Pending" in seen) or "ContainerCreating" in seen
+        assert "Running" in seen
+    finally:
+        watcher.kill()
+
+
+def test_describe_and_logs(sandbox: Sandbox, ns: str) -> None:
+    sandbox.kubectl("run", "talker", "-n", ns, "--image=busybox:1.36")
+    wait_for(lambda: "Running" in sandbox.kubectl("get", "pod", "talker", "-n", ns).stdout)
+    described = sandbox.kubectl("describe", "pod", "talker", "-n", ns).stdout
+    assert "Status:           Running" in described
+    assert "Successfully assigned" in described and "default-scheduler" in described
+    logs = sandbox.kubectl("logs", "talker", "-n", ns).stdout
+    assert "starting busybox:1.36" in logs
+
+
+def test_deployment_scale_restart_history_undo(sandbox: Sandbox, ns: str) -> None:
+    sandbox.kubectl("create", "deployment", "web", "-n", ns, "--image=nginx:1.27", "--replicas=2")
+    sandbox.kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=30s")
+    sandbox.kubectl("scale", "deployment/web", "-n", ns, "--replicas=4")
+    sandbox.kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=30s")
+    assert sandbox.json("get", "deployment", "web", "-n", ns)["status"]["readyReplicas"] == 4
+    sandbox.kubectl("set", "image", "deployment/web", "-n", ns, "nginx=nginx:1.28")
+    sandbox.kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=30s")
+    sandbox.kubectl("rollout", "restart", "deployment/web", "-n", ns)
+    sandbox.kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=30s")
+    history = sandbox.kubectl("rollout", "history", "deployment/web", "-n", ns).stdout
+    assert [line.split()[0] for line in history.splitlines()[2:] if line.strip()] == ["1", "2", "3"]
+    sandbox.kubectl("rollout", "undo", "deployment/web", "-n", ns, "--to-revision=1")
+    sandbox.kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=30s")
+    dep = sandbox.json("get", "deployment", "web", "-n", ns)
+    assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "4"
+    pods = sandbox.json("get", "pods", "-n", ns, "-l", "app=web")["items"]
+    live = [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+    assert len(live) == 4
+    assert {p["spec"]["containers"][0]["image"] for p in live} == {"nginx:1.27"}
+
+
+def test_cordon_and_uncordon(sandbox: Sandbox) -> None:
+    node = sandbox.kubectl("get", "nodes", "-o", "name").stdout.split()[2]
+    sandbox.kubectl("cordon", node)
+    assert "SchedulingDisabled" in sandbox.kubectl("get", node).stdout
+    sandbox.kubectl("uncordon", node)
+    assert "SchedulingDisabled" not in sandbox.kubectl("get", node).stdout
+
+
+def test_drain_waits_for_the_disruption_budget(sandbox: Sandbox, ns: str) -> None:
+    sandbox.kubectl(
+        "create", "deployment", "guarded", "-n", ns, "--image=nginx:1.27", "--replicas=3"
+    )
+    sandbox.kubectl("rollout", "status", "deployment/guarded", "-n", ns, "--timeout=30s")
+    sandbox.kubectl(
+        "create",
+        "poddisruptionbudget",
+        "guard",
+        "-n",
+        ns,
+        "--selector=app=guarded",
+        "--min-available=3",
+    )
+    wait_for(
+        lambda: (
+            sandbox.json("get", "pdb", "guard", "-n", ns).get("status", {}).get("currentHealthy")
+            == 3
+        )
+    )
+    pod = sandbox.json("get", "pods", "-n", ns)["items"][0]
+    node = pod["spec"]["nodeName"]
+    env = {**os.environ, "HOME": str(sandbox.home)}
+    drain = subprocess.Popen(
+        [
+            KUBECTL,
+            "--kubeconfig",
+            str(sandbox.kubeconfig),
+            "drain",
+            node,
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            "--timeout=90s",
+            "--pod-selector=app=guarded",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        time.sleep(4)
+        assert drain.poll() is None, drain.stdout.read()
+        assert (
+            sandbox.kubectl("get", "pod", pod["metadata"]["name"], "-n", ns, check=False).returncode
+            == 0
+        )
+        sandbox.kubectl(
+            "patch", "pdb", "guard", "-n", ns, "--type=merge", "-p", '{"spec":{"minAvailable":2}}'
+        )
+        out, _ = drain.communicate(timeout=60)
+        assert drain.returncode == 0, out
+        assert "disruption budget" in out
+        assert f"node/{node} drained" in out
+        pods = sandbox.json("get", "pods", "-n", ns)["items"]
+        assert all(p["spec"].get("nodeName") != node for p in pods)
+    finally:
+        drain.kill()
+        sandbox.kubectl("uncordon", node)
+
+
+def test_crd_apply_client_and_server_side(sandbox: Sandbox, ns: str) -> None:
+    sandbox.kubectl("apply", "-f", "-", input=CRD)
+    sandbox.kubectl("apply", "--server-side", "-f", "-", input=CRD)
+    widget = (
+        "apiVersion: example.com/v1\nkind: Widget\n"
+        "metadata: {name: %s}\nspec: {size: %d, colour: blue}\n"
+    )
+    sandbox.kubectl("apply", "-n", ns, "-f", "-", input=widget % ("w1", 3))
+    sandbox.kubectl("apply", "--server-side", "-n", ns, "-f", "-", input=widget % ("w2", 5))
+    table = sandbox.kubectl("get", "widgets", "-n", ns).stdout.splitlines()
+    assert table[0].split() == ["NAME", "SIZE", "COLOUR"]
+    assert table[1].split() == ["w1", "3", "blue"] and table[2].split() == ["w2", "5", "blue"]
+    sandbox.kubectl("apply", "-n", ns, "-f", "-", input=widget % ("w1", 4))
+    assert sandbox.json("get", "wd", "w1", "-n", ns)["spec"]["size"] == 4
+    sandbox.kubectl("delete", "widget", "w1", "-n", ns)
+    assert "w1" not in sandbox.kubectl("get", "widgets", "-n", ns).stdout
+
+
+def test_auth_can_i_and_viewer_is_read_only(sandbox: Sandbox, ns: str) -> None:
+    assert sandbox.kubectl("auth", "can-i", "delete", "pods", "-n", ns).stdout.strip() == "yes"
+    viewer = "sandbox-viewer"
+    assert (
+        sandbox.kubectl("auth", "can-i", "list", "pods", "-n", ns, context=viewer).stdout.strip()
+        == "yes"
+    )
+    refused = sandbox.kubectl(
+        "auth", "can-i", "delete", "pods", "-n", ns, context=viewer, check=False
+    )
+    assert refused.stdout.strip() == "no" and refused.returncode == 1
+    write = sandbox.kubectl("create", "configmap", "nope", "-n", ns, context=viewer, check=False)
+    assert write.returncode != 0
+    assert "Forbidden" in write.stderr and "cannot create resource" in write.stderr
+    assert sandbox.kubectl("get", "configmap", "nope", "-n", ns, check=False).returncode != 0

@@ -1,0 +1,73 @@
+"""Shared fixtures: a running sandbox and a kubectl bound to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cpanel_platform.sandbox import runner
+
+KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or "kubectl"
+
+
+@dataclass
+class Sandbox:
+    state_dir: Path
+    kube_url: str
+    kubeconfig: Path
+    home: Path
+
+    def kubectl(
+        self,
+        *args: str,
+        context: str | None = None,
+        input: str | None = None,
+        check: bool = True,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        cmd = [KUBECTL, "--kubeconfig", str(self.kubeconfig)]
+        if context:
+            cmd += ["--context", context]
+        env = {**os.environ, "HOME": str(self.home), "KUBECONFIG": str(self.kubeconfig)}
+        proc = subprocess.run(
+            [*cmd, *args], capture_output=True, text=True, input=input, timeout=timeout, env=env
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({proc.returncode}):\n"
+                f"{proc.stdout}\n{proc.stderr}"
+            )
+        return proc
+
+    def json(self, *args: str, context: str | None = None) -> dict:
+        return json.loads(self.kubectl(*args, "-o", "json", context=context).stdout)
+
+
+def start_sandbox(state_dir: Path) -> Sandbox:
+    info = runner.start_detached(state_dir)
+    home = state_dir / "home"
+    home.mkdir(exist_ok=True)
+    return Sandbox(state_dir, info["kube"], runner.Paths(state_dir).kubeconfig, home)
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    state = tmp_path_factory.mktemp("sandbox")
+    box = start_sandbox(state)
+    yield box
+    runner.stop(state)
+
+
+@pytest.fixture
+def fresh_sandbox(tmp_path: Path) -> Iterator[Callable[[], Sandbox]]:
+    """A private sandbox for tests that restart or stop it."""
+    state = tmp_path / "sandbox"
+    yield lambda: start_sandbox(state)
+    runner.stop(state)

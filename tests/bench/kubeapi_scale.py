@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import ssl
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def _client(state: Path) -> httpx.Client:
     ca.write_bytes(base64.b64decode(cfg["clusters"][0]["cluster"]["certificate-authority-data"]))
     return httpx.Client(
         base_url=cfg["clusters"][0]["cluster"]["server"],
-        verify=str(ca),
+        verify=ssl.create_default_context(cafile=str(ca)),
         headers={"Authorization": f"Bearer {cfg['users'][0]['user']['token']}"},
         timeout=30,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ssl
 from collections.abc import Iterator
 
 import httpx
@@ -21,7 +22,7 @@ def http(sandbox: Sandbox) -> Iterator[httpx.Client]:
     token = cfg["users"][0]["user"]["token"]
     with httpx.Client(
         base_url=sandbox.kube_url,
-        verify=str(ca_file),
+        verify=ssl.create_default_context(cafile=str(ca_file)),
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     ) as c:
@@ -93,8 +94,8 @@ def _snapshot(http: httpx.Client) -> list[tuple[str, str]]:
             f"{CMS}/kube-root-ca.crt",
             {"Content-Type": "application/json-patch+json"},
             b'[{"op": "explode", "path": "/data"}]',
-            400,
-            None,
+            422,
+            "Invalid",
         ),
         (
             "PATCH",

@@ -38,13 +38,21 @@ def deployment(replicas: int = 2, **extra_labels: str) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web", **extra_labels}},
+        "metadata": {
+            "name": "web",
+            "namespace": "default",
+            "labels": {"app": "web", **extra_labels},
+        },
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": {"app": "web"}},
             "template": {
                 "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "web", "image": "nginx:1", "ports": [{"containerPort": 80}]}]},
+                "spec": {
+                    "containers": [
+                        {"name": "web", "image": "nginx:1", "ports": [{"containerPort": 80}]}
+                    ]
+                },
             },
         },
     }
@@ -58,12 +66,19 @@ def containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return obj["spec"]["containers"]
 
 
-def apply(live: dict[str, Any] | None, applied: dict[str, Any], manager: str = "kubectl",
-          force: bool = False, now: str = T1) -> dict[str, Any]:
+def apply(
+    live: dict[str, Any] | None,
+    applied: dict[str, Any],
+    manager: str = "kubectl",
+    force: bool = False,
+    now: str = T1,
+) -> dict[str, Any]:
     return server_side_apply(live, applied, manager, force, "apps", "Deployment", now)
 
 
-def update(old: dict[str, Any] | None, new: dict[str, Any], manager: str, now: str = T2) -> dict[str, Any]:
+def update(
+    old: dict[str, Any] | None, new: dict[str, Any], manager: str, now: str = T2
+) -> dict[str, Any]:
     return record_update(old, new, manager, "Update", now, "apps", "Deployment")
 
 
@@ -95,8 +110,17 @@ def test_smp_patch_delete_removes_one_container() -> None:
 
 
 def test_smp_merges_env_by_name_inside_a_container() -> None:
-    patch = {"spec": {"containers": [{"name": "app", "env": [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}]}]}}
-    assert containers(smp(pod(), patch))[0]["env"] == [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}]
+    patch = {
+        "spec": {
+            "containers": [
+                {"name": "app", "env": [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}]}
+            ]
+        }
+    }
+    assert containers(smp(pod(), patch))[0]["env"] == [
+        {"name": "A", "value": "2"},
+        {"name": "B", "value": "3"},
+    ]
 
 
 def test_smp_null_deletes_a_key() -> None:
@@ -138,9 +162,17 @@ def test_smp_merge_keys_apply_inside_pod_templates() -> None:
         {"name": "web", "image": "nginx:2", "ports": [{"containerPort": 80}]}
     ]
     cron = {"spec": {"jobTemplate": {"spec": {"template": {"spec": copy.deepcopy(pod()["spec"])}}}}}
-    patch = {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}}}}}
+    patch = {
+        "spec": {
+            "jobTemplate": {
+                "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:2"}]}}}
+            }
+        }
+    }
     out = smp(cron, patch, "batch", "CronJob")
-    assert [c["image"] for c in out["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]] == [
+    assert [
+        c["image"] for c in out["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    ] == [
         "app:2",
         "proxy:1",
     ]
@@ -161,7 +193,9 @@ def test_smp_retain_keys_drops_the_other_variant() -> None:
 
 def test_smp_finalizers_merge_as_a_set_and_delete_from_primitive_list() -> None:
     obj = {"metadata": {"finalizers": ["a", "b"]}}
-    assert smp(obj, {"metadata": {"finalizers": ["b", "c"]}}, "", "ConfigMap")["metadata"]["finalizers"] == [
+    assert smp(obj, {"metadata": {"finalizers": ["b", "c"]}}, "", "ConfigMap")["metadata"][
+        "finalizers"
+    ] == [
         "a",
         "b",
         "c",
@@ -178,7 +212,9 @@ def test_smp_does_not_mutate_its_inputs() -> None:
 
 
 def test_smp_rejects_custom_resources_and_malformed_patches() -> None:
-    err = raises(415, "UnsupportedMediaType", strategic_merge_patch, {}, {}, "example.com", "Widget")
+    err = raises(
+        415, "UnsupportedMediaType", strategic_merge_patch, {}, {}, "example.com", "Widget"
+    )
     assert "application/merge-patch+json" in err.message
     raises(400, "BadRequest", smp, pod(), [{"op": "add"}])
     err = raises(400, "BadRequest", smp, pod(), {"spec": {"containers": [{"image": "x"}]}})
@@ -189,7 +225,10 @@ def test_smp_rejects_custom_resources_and_malformed_patches() -> None:
 
 
 def test_merge_patch_nulls_remove_and_lists_replace() -> None:
-    out = merge_patch(pod(), {"metadata": {"labels": {"app": None, "x": "y"}}, "spec": {"containers": [{"name": "n"}]}})
+    out = merge_patch(
+        pod(),
+        {"metadata": {"labels": {"app": None, "x": "y"}}, "spec": {"containers": [{"name": "n"}]}},
+    )
     assert out["metadata"]["labels"] == {"x": "y"}
     assert containers(out) == [{"name": "n"}]
     raises(400, "BadRequest", merge_patch, pod(), ["not", "an", "object"])
@@ -202,11 +241,19 @@ def test_json_patch_applies_operations() -> None:
         {"op": "remove", "path": "/spec/containers/1"},
     ]
     out = json_patch(pod(), patch)
-    assert containers(out) == [{"name": "app", "image": "app:2", "env": [{"name": "A", "value": "1"}]}]
+    assert containers(out) == [
+        {"name": "app", "image": "app:2", "env": [{"name": "A", "value": "1"}]}
+    ]
 
 
 def test_json_patch_failed_test_is_invalid_and_a_non_list_is_a_bad_request() -> None:
-    err = raises(422, "Invalid", json_patch, pod(), [{"op": "test", "path": "/metadata/labels/app", "value": "db"}])
+    err = raises(
+        422,
+        "Invalid",
+        json_patch,
+        pod(),
+        [{"op": "test", "path": "/metadata/labels/app", "value": "db"}],
+    )
     assert err.message == "the server rejected our request due to an error in our request"
     raises(422, "Invalid", json_patch, pod(), [{"op": "remove", "path": "/spec/nothing"}])
     raises(400, "BadRequest", json_patch, pod(), {"op": "remove", "path": "/spec"})
@@ -217,7 +264,9 @@ def test_json_patch_failed_test_is_invalid_and_a_non_list_is_a_bad_request() -> 
 
 def test_apply_creates_the_object_and_records_ownership() -> None:
     out = apply(None, deployment())
-    assert {k: v for k, v in out.items() if k != "metadata"} == {k: v for k, v in deployment().items() if k != "metadata"}
+    assert {k: v for k, v in out.items() if k != "metadata"} == {
+        k: v for k, v in deployment().items() if k != "metadata"
+    }
     (entry,) = out["metadata"]["managedFields"]
     assert {k: entry[k] for k in ("manager", "operation", "apiVersion", "time", "fieldsType")} == {
         "manager": "kubectl",
@@ -252,6 +301,23 @@ def test_apply_removes_fields_the_manager_stopped_applying_unless_someone_else_o
     assert out["metadata"]["labels"] == {"app": "web", "team": "b"}
 
 
+def test_apply_drops_a_list_item_it_no_longer_applies() -> None:
+    two = deployment()
+    two["spec"]["template"]["spec"]["containers"].append({"name": "log", "image": "fluent"})
+    live = apply(None, two, now=T0)
+    out = apply(live, deployment(), now=T1)
+    assert [c["name"] for c in out["spec"]["template"]["spec"]["containers"]] == ["web"]
+
+
+def test_apply_leaves_status_to_the_server() -> None:
+    live = apply(None, deployment(), now=T0)
+    live["status"] = {"replicas": 2}
+    applied = {**deployment(), "status": {"replicas": 9}}
+    out = apply(live, applied, now=T1)
+    assert out["status"] == {"replicas": 2}
+    assert "f:status" not in entries(out)[("kubectl", "Apply")]["fieldsV1"]
+
+
 def test_apply_keeps_list_items_added_by_other_managers() -> None:
     live = apply(None, deployment(), now=T0)
     edited = copy.deepcopy(live)
@@ -272,10 +338,17 @@ def test_apply_conflicts_with_a_field_another_manager_changed() -> None:
     scaled["spec"]["replicas"] = 5
     live = update(live, scaled, "kubectl")
     err = raises(409, "Conflict", apply, live, deployment(replicas=3))
-    assert err.message == 'Apply failed with 1 conflict: conflict with "kubectl" using apps/v1: .spec.replicas'
+    assert (
+        err.message
+        == 'Apply failed with 1 conflict: conflict with "kubectl" using apps/v1: .spec.replicas'
+    )
     assert err.details == {
         "causes": [
-            {"reason": "FieldManagerConflict", "message": 'conflict with "kubectl" using apps/v1', "field": ".spec.replicas"}
+            {
+                "reason": "FieldManagerConflict",
+                "message": 'conflict with "kubectl" using apps/v1',
+                "field": ".spec.replicas",
+            }
         ]
     }
     # Agreeing with the current value is no conflict: both managers then own the field.
@@ -295,16 +368,12 @@ def test_apply_with_force_takes_the_field_over() -> None:
 
 
 def test_apply_conflicts_name_client_side_apply() -> None:
-    live = update(None, apply(None, deployment(replicas=2))["metadata"] and _strip(deployment(replicas=2)),
-                  "kubectl-client-side-apply", now=T0)
-    err = raises(409, "Conflict", server_side_apply, live, deployment(replicas=4), "kubectl", False, "apps", "Deployment", T1)
+    live = update(None, deployment(replicas=2), "kubectl-client-side-apply", now=T0)
+    err = raises(409, "Conflict", apply, live, deployment(replicas=4))
     assert err.message == (
-        'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas'
+        "Apply failed with 1 conflict: "
+        'conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas'
     )
-
-
-def _strip(obj: dict[str, Any]) -> dict[str, Any]:
-    return obj
 
 
 def test_apply_rejects_managed_fields_and_missing_kind() -> None:

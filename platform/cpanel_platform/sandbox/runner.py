@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -168,7 +169,8 @@ def read_runtime(state_dir: Path) -> dict[str, Any] | None:
 def answers(url: str, state_dir: Path) -> bool:
     try:
         ca = str(state_dir / "ca.crt")
-        return httpx.get(f"{url}/healthz", timeout=1.0, verify=ca).status_code == 200
+        tls = ssl.create_default_context(cafile=ca)
+        return httpx.get(f"{url}/healthz", timeout=1.0, verify=tls).status_code == 200
     except httpx.HTTPError:
         return False
 

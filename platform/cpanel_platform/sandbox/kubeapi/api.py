@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from . import clock, patching
-from .defaults import DEFAULTERS, ClusterIPs, service
+from .defaults import DEFAULTERS, SERVER_STAMPS, ClusterIPs, service
 from .errors import (
     PATCH_MEDIA,
     ApiError,
@@ -251,6 +251,8 @@ class Api:
         meta["creationTimestamp"] = clock.stamp()
         if "spec" in obj or rt.custom:
             meta["generation"] = 1
+        if rt.key in SERVER_STAMPS:
+            SERVER_STAMPS[rt.key](obj)
         if rt.key == CRD_KEY:
             self._accept_crd(obj)
         if manager:
@@ -357,6 +359,8 @@ class Api:
         if generation is not None:
             changed = _spec_part(new) != _spec_part(current)
             meta["generation"] = generation + 1 if changed else generation
+        if rt.key in SERVER_STAMPS and generation is not None:
+            SERVER_STAMPS[rt.key](new)
         if rt.key == CRD_KEY:
             new["status"] = current.get("status", {})
         return new
@@ -420,7 +424,7 @@ class Api:
             raise not_found(rt.plural, rt.group, name)
         base = self.present(rt, current)
         if subresource == "scale":
-            return self._patch_scale(rt, current, patch_type, body, dry_run)
+            return self._patch_scale(rt, current, patch_type, body, manager, dry_run)
         patched = self._run_patch(rt, base, patch_type, body)
         if not isinstance(patched.get("metadata"), dict):
             raise bad_request("metadata must be an object")
@@ -475,6 +479,12 @@ class Api:
             )
             merged.setdefault("metadata", {})["name"] = name
             return self.create(rt, ns, merged, "", dry_run)
+        if subresource == "status":
+            # Status has a single writer in practice; apply it as a merge of the status part.
+            merged = patching.merge_patch(
+                self.present(rt, current), {"status": applied.get("status")}
+            )
+            return self.update(rt, ns, name, merged, subresource, manager, dry_run)
         merged = patching.server_side_apply(
             self.present(rt, current), applied, manager, force, rt.group, rt.kind, now
         )
@@ -506,7 +516,13 @@ class Api:
         }
 
     def update_scale(
-        self, rt: ResourceType, namespace: str, name: str, body: Any, dry_run: bool = False
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        body: Any,
+        manager: str = "",
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("spec"), dict):
             raise bad_request("the body of the request must be a Scale object")
@@ -532,18 +548,26 @@ class Api:
             )
         new = copy.deepcopy(current)
         set_path(new, rt.scale_paths[0], replicas)  # type: ignore[index]
-        updated = self.update(rt, namespace, name, new, "", "", dry_run)
+        updated = self.update(rt, namespace, name, new, "", manager, dry_run)
         return self.scale(rt, updated)
 
     def _patch_scale(
-        self, rt: ResourceType, current: dict[str, Any], patch_type: str, body: Any, dry_run: bool
+        self,
+        rt: ResourceType,
+        current: dict[str, Any],
+        patch_type: str,
+        body: Any,
+        manager: str,
+        dry_run: bool,
     ) -> dict[str, Any]:
         scale = self.scale(rt, current)
         # Scale has no merge keys, so a strategic patch of it is a merge patch.
         kind = "merge" if patch_type == "strategic" else patch_type
         patched = self._run_patch(rt, scale, kind, body)
         meta = current["metadata"]
-        return self.update_scale(rt, meta.get("namespace", ""), meta["name"], patched, dry_run)
+        return self.update_scale(
+            rt, meta.get("namespace", ""), meta["name"], patched, manager, dry_run
+        )
 
     # -- delete --------------------------------------------------------------------------
     def delete(

@@ -121,13 +121,15 @@ def _daemonset(obj: dict[str, Any]) -> None:
 
 
 def _job_spec(spec: dict[str, Any]) -> None:
+    if "completions" not in spec and "parallelism" not in spec:
+        spec["completions"] = 1  # a work-queue Job (parallelism only) has no completions
     spec.setdefault("parallelism", 1)
-    spec.setdefault("completions", 1)
     spec.setdefault("backoffLimit", 6)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
     _template(spec)
     spec["template"]["spec"].setdefault("restartPolicy", "Never")
+    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
 
 
 def _job(obj: dict[str, Any]) -> None:
@@ -227,4 +229,37 @@ DEFAULTERS = {
     ("batch", "cronjobs"): _cronjob,
     ("storage.k8s.io", "storageclasses"): _storageclass,
     ("apiextensions.k8s.io", "customresourcedefinitions"): _crd,
+}
+
+
+def _job_identity(obj: dict[str, Any]) -> None:
+    """A Job without a manual selector selects its pods by its own uid, as the server sets."""
+    spec = obj["spec"]
+    if spec.get("manualSelector"):
+        return
+    spec["manualSelector"] = False
+    meta = obj["metadata"]
+    labels = {
+        "batch.kubernetes.io/controller-uid": meta["uid"],
+        "batch.kubernetes.io/job-name": meta["name"],
+        "controller-uid": meta["uid"],
+        "job-name": meta["name"],
+    }
+    spec.setdefault(
+        "selector", {"matchLabels": {"batch.kubernetes.io/controller-uid": meta["uid"]}}
+    )
+    template_meta = spec["template"].setdefault("metadata", {})
+    template_meta["labels"] = {**(template_meta.get("labels") or {}), **labels}
+    meta["labels"] = {**labels, **(meta.get("labels") or {})}
+
+
+def _daemonset_generation(obj: dict[str, Any]) -> None:
+    annotations = obj["metadata"].setdefault("annotations", {})
+    annotations["deprecated.daemonset.template.generation"] = str(obj["metadata"]["generation"])
+
+
+# Stamps that need the server-assigned uid or generation: run after those are set.
+SERVER_STAMPS = {
+    ("batch", "jobs"): _job_identity,
+    ("apps", "daemonsets"): _daemonset_generation,
 }

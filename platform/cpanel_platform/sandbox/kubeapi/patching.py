@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jsonpatch
-import jsonpointer
 
 from .errors import ApiError, bad_request
 
@@ -214,7 +213,7 @@ def json_patch(obj: dict[str, Any], patch: Any) -> dict[str, Any]:
         result = jsonpatch.apply_patch(obj, patch)
     except (
         jsonpatch.JsonPatchException,
-        jsonpointer.JsonPointerException,
+        jsonpatch.JsonPointerException,
         TypeError,
         KeyError,
         IndexError,
@@ -337,7 +336,7 @@ class _StrategicMerge:
         replace_all = False
         for item in patch:
             if not isinstance(item, dict):
-                raise bad_request(f"{_canonical(item)} is not a map: {key} lists hold maps")
+                raise bad_request(f"list items must be maps, not {_canonical(item)}")
             directive = item.get(_PATCH)
             if _PATCH not in item:
                 items.append(item)
@@ -850,26 +849,27 @@ def _apply_config(applied: dict[str, Any]) -> dict[str, Any]:
 def _conflict_error(
     managers: dict[tuple[str, ...], _Manager], conflicts: dict[tuple[str, ...], frozenset[Path]]
 ) -> ApiError:
-    found = [
-        (managers[key], path)
-        for key in sorted(conflicts)
-        for path in sorted(conflicts[key], key=lambda p: [_element_order(e) for e in p])
-    ]
+    """kube's 409: one cause per field, and a message grouping the fields by manager."""
+    found = {
+        managers[key].describe(): sorted(paths, key=lambda p: [_element_order(e) for e in p])
+        for key, paths in sorted(conflicts.items())
+    }
     causes = [
-        {
-            "reason": "FieldManagerConflict",
-            "message": f"conflict with {m.describe()}",
-            "field": _render(p),
-        }
-        for m, p in found
+        {"reason": "FieldManagerConflict", "message": f"conflict with {who}", "field": _render(p)}
+        for who, paths in found.items()
+        for p in paths
     ]
-    if len(found) == 1:
-        ((owner, path),) = found
-        message = f"Apply failed with 1 conflict: conflict with {owner.describe()}: {_render(path)}"
-    else:
-        lines = []
-        for key in sorted(conflicts):
-            lines.append(f"conflicts with {managers[key].describe()}:")
-            lines += [f"- {_render(p)}" for m, p in found if m is managers[key]]
-        message = f"Apply failed with {len(found)} conflicts: " + "\n".join(lines)
+    if len(causes) == 1:
+        return ApiError(
+            409,
+            "Conflict",
+            f"Apply failed with 1 conflict: {causes[0]['message']}: {causes[0]['field']}",
+            {"causes": causes},
+        )
+    lines = [
+        line
+        for who, paths in found.items()
+        for line in (f"conflicts with {who}:", *(f"- {_render(p)}" for p in paths))
+    ]
+    message = f"Apply failed with {len(causes)} conflicts: " + "\n".join(lines)
     return ApiError(409, "Conflict", message, {"causes": causes})

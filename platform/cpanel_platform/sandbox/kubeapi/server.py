@@ -236,7 +236,9 @@ class KubeServer:
             return await self._create(request, t, body, user, manager or "kubectl", dry_run)
         if verb == "update":
             if t.subresource == "scale":
-                return _json(self.api.update_scale(t.rt, t.namespace, t.name, body, dry_run))
+                return _json(
+                    self.api.update_scale(t.rt, t.namespace, t.name, body, manager, dry_run)
+                )
             return _json(
                 self.api.update(t.rt, t.namespace, t.name, body, t.subresource, manager, dry_run)
             )

@@ -41,8 +41,11 @@ def template_of(revision: dict[str, Any]) -> dict[str, Any]:
 def owned_revisions(api: Api, owner: dict[str, Any]) -> list[dict[str, Any]]:
     """The owner's revisions, oldest first."""
     meta = owner["metadata"]
-    revisions = [r for r in api.store.list(REVISION_KEY, meta["namespace"])
-                 if owner_of(r, owner["kind"]) == meta["uid"]]
+    revisions = [
+        r
+        for r in api.store.list(REVISION_KEY, meta["namespace"])
+        if owner_of(r, owner["kind"]) == meta["uid"]
+    ]
     return sorted(revisions, key=lambda r: r.get("revision", 0))
 
 
@@ -61,13 +64,21 @@ def current_revision(
             return found, collisions
         # A rollback: the old revision becomes the newest again.
         bumped = {**copy.deepcopy(found), "revision": newest + 1}
-        return api.update(api.preferred(*REVISION_KEY), found["metadata"]["namespace"],
-                          found["metadata"]["name"], bumped), collisions
+        return api.update(
+            api.preferred(*REVISION_KEY),
+            found["metadata"]["namespace"],
+            found["metadata"]["name"],
+            bumped,
+        ), collisions
     return _create(api, owner, data, newest + 1, hash_label, collisions)
 
 
 def _create(
-    api: Api, owner: dict[str, Any], data: dict[str, Any], number: int, hash_label: str,
+    api: Api,
+    owner: dict[str, Any],
+    data: dict[str, Any],
+    number: int,
+    hash_label: str,
     collisions: int,
 ) -> tuple[dict[str, Any], int]:
     meta = owner["metadata"]
@@ -83,8 +94,12 @@ def _create(
     labels = dict((owner["spec"]["template"].get("metadata") or {}).get("labels") or {})
     labels[hash_label] = digest
     body = {
-        "metadata": {"name": name, "namespace": meta["namespace"], "labels": labels,
-                     "ownerReferences": [controller_ref(owner)]},
+        "metadata": {
+            "name": name,
+            "namespace": meta["namespace"],
+            "labels": labels,
+            "ownerReferences": [controller_ref(owner)],
+        },
         "data": data,
         "revision": number,
     }

@@ -15,8 +15,9 @@ POD_KEY = ("", "pods")
 
 
 def controller_of(obj: dict[str, Any]) -> dict[str, Any] | None:
-    return next((r for r in obj["metadata"].get("ownerReferences") or [] if r.get("controller")),
-                None)
+    return next(
+        (r for r in obj["metadata"].get("ownerReferences") or [] if r.get("controller")), None
+    )
 
 
 def owner_keys(event: Event, kind: str) -> Iterable[WorkKey]:
@@ -44,16 +45,25 @@ def claim_pods(
             if matches:
                 claimed.append(pod)
             elif not meta.get("deletionTimestamp"):
-                _set_refs(api, rt, pod, [r for r in pod["metadata"]["ownerReferences"]
-                                         if r.get("uid") != meta["uid"]])
-        elif (ref is None and matches and not pod["metadata"].get("deletionTimestamp")
-              and not meta.get("deletionTimestamp")):
+                _set_refs(
+                    api,
+                    rt,
+                    pod,
+                    [r for r in pod["metadata"]["ownerReferences"] if r.get("uid") != meta["uid"]],
+                )
+        elif (
+            ref is None
+            and matches
+            and not pod["metadata"].get("deletionTimestamp")
+            and not meta.get("deletionTimestamp")
+        ):
             claimed.append(_adopt(api, rt, pod, owner, finalizer))
     return claimed
 
 
-def _adopt(api: Api, rt: Any, pod: dict[str, Any], owner: dict[str, Any],
-           finalizer: str) -> dict[str, Any]:
+def _adopt(
+    api: Api, rt: Any, pod: dict[str, Any], owner: dict[str, Any], finalizer: str
+) -> dict[str, Any]:
     new = copy.deepcopy(pod)
     new["metadata"].setdefault("ownerReferences", []).append(controller_ref(owner))
     if finalizer and finalizer not in (new["metadata"].get("finalizers") or []):

@@ -51,8 +51,10 @@ def available(pod: Pod, min_ready: int) -> bool:
 def claim_names(sts: dict[str, Any], number: int) -> dict[str, str]:
     """Volume name → PVC name for each volumeClaimTemplate, for the pod with this ordinal."""
     name = sts["metadata"]["name"]
-    return {t["metadata"]["name"]: f"{t['metadata']['name']}-{name}-{number}"
-            for t in sts["spec"].get("volumeClaimTemplates") or []}
+    return {
+        t["metadata"]["name"]: f"{t['metadata']['name']}-{name}-{number}"
+        for t in sts["spec"].get("volumeClaimTemplates") or []
+    }
 
 
 @dataclass
@@ -70,14 +72,18 @@ def _members(sts: dict[str, Any], pods: list[Pod]) -> _Members:
     start = (sts["spec"].get("ordinals") or {}).get("start", 0)
     end = start + sts["spec"].get("replicas", 1)
     inside = {ordinal(name, p): p for p in pods if start <= ordinal(name, p) < end}
-    outside = sorted((p for p in pods if not start <= ordinal(name, p) < end),
-                     key=lambda p: ordinal(name, p), reverse=True)
+    outside = sorted(
+        (p for p in pods if not start <= ordinal(name, p) < end),
+        key=lambda p: ordinal(name, p),
+        reverse=True,
+    )
     return _Members(start, end, inside, outside)
 
 
 def _partition(sts: dict[str, Any]) -> int:
     return ((sts["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}).get(
-        "partition", 0)
+        "partition", 0
+    )
 
 
 def _rolling(sts: dict[str, Any]) -> bool:
@@ -94,8 +100,10 @@ class StatefulSetController(Controller):
         return owner_keys(event, "StatefulSet")
 
     def all_keys(self) -> Iterable[WorkKey]:
-        return [(s["metadata"]["namespace"], s["metadata"]["name"])
-                for s in self.api.store.list(STS_KEY)]
+        return [
+            (s["metadata"]["namespace"], s["metadata"]["name"])
+            for s in self.api.store.list(STS_KEY)
+        ]
 
     def reconcile(self, key: WorkKey) -> None:
         sts = self.api.find(*STS_KEY, *key)
@@ -103,8 +111,9 @@ class StatefulSetController(Controller):
             return
         selector = selector_from_dict(sts["spec"].get("selector"))
         pods = [p for p in claim_pods(self.api, sts, selector) if ordinal(key[1], p) >= 0]
-        update, collisions = current_revision(self.api, sts, owned_revisions(self.api, sts),
-                                              _HISTORY_HASH_LABEL)
+        update, collisions = current_revision(
+            self.api, sts, owned_revisions(self.api, sts), _HISTORY_HASH_LABEL
+        )
         revisions = owned_revisions(self.api, sts)
         wanted = (sts.get("status") or {}).get("currentRevision")
         current = next((r for r in revisions if r["metadata"]["name"] == wanted), update)
@@ -118,12 +127,20 @@ class StatefulSetController(Controller):
 
     def _pods(self, sts: dict[str, Any]) -> list[Pod]:
         meta = sts["metadata"]
-        return [p for p in self.api.store.list(POD_KEY, meta["namespace"])
-                if owner_of(p, "StatefulSet") == meta["uid"] and ordinal(meta["name"], p) >= 0]
+        return [
+            p
+            for p in self.api.store.list(POD_KEY, meta["namespace"])
+            if owner_of(p, "StatefulSet") == meta["uid"] and ordinal(meta["name"], p) >= 0
+        ]
 
     # -- the ordered steps of one sync; each returns True when the rest must wait ---------
-    def _sync(self, sts: dict[str, Any], members: _Members, current: dict[str, Any],
-              update: dict[str, Any]) -> None:
+    def _sync(
+        self,
+        sts: dict[str, Any],
+        members: _Members,
+        current: dict[str, Any],
+        update: dict[str, Any],
+    ) -> None:
         monotonic = sts["spec"].get("podManagementPolicy", "OrderedReady") != "Parallel"
         for number in range(members.start, members.end):
             pod = members.replicas.get(number)
@@ -134,8 +151,15 @@ class StatefulSetController(Controller):
         if _rolling(sts):
             self._roll(sts, members, update)
 
-    def _replica(self, sts: dict[str, Any], number: int, pod: Pod | None,
-                 current: dict[str, Any], update: dict[str, Any], monotonic: bool) -> bool:
+    def _replica(
+        self,
+        sts: dict[str, Any],
+        number: int,
+        pod: Pod | None,
+        current: dict[str, Any],
+        update: dict[str, Any],
+        monotonic: bool,
+    ) -> bool:
         if pod is None:
             below_partition = _rolling(sts) and number < _partition(sts)
             self._create(sts, number, current if below_partition else update)
@@ -161,7 +185,8 @@ class StatefulSetController(Controller):
         for pod in condemned:
             self._sync_claim_owners(sts, pod, ordinal(name, pod), scaled_down=True)
         first_unavailable = next(
-            (p for p in reversed(condemned) if not available(p, min_ready)), None)
+            (p for p in reversed(condemned) if not available(p, min_ready)), None
+        )
         for pod in condemned:
             if is_terminating(pod):
                 if monotonic:
@@ -196,8 +221,9 @@ class StatefulSetController(Controller):
         self.api.create(self.api.preferred(*POD_KEY), sts["metadata"]["namespace"], pod)
         self._event(sts, "create", f"Pod {pod['metadata']['name']}")
 
-    def _new_pod(self, sts: dict[str, Any], template: dict[str, Any], revision: str,
-                 number: int) -> Pod:
+    def _new_pod(
+        self, sts: dict[str, Any], template: dict[str, Any], revision: str, number: int
+    ) -> Pod:
         meta = sts["metadata"]
         name = f"{meta['name']}-{number}"
         tmeta = template.get("metadata") or {}
@@ -206,14 +232,27 @@ class StatefulSetController(Controller):
         if sts["spec"].get("serviceName"):
             spec["subdomain"] = sts["spec"]["serviceName"]
         claims = claim_names(sts, number)
-        volumes = [{"name": v, "persistentVolumeClaim": {"claimName": c}} for v, c in claims.items()]
+        volumes = [
+            {"name": v, "persistentVolumeClaim": {"claimName": c}} for v, c in claims.items()
+        ]
         volumes += [v for v in spec.get("volumes") or [] if v.get("name") not in claims]
         if volumes:
             spec["volumes"] = volumes
-        labels = {**(tmeta.get("labels") or {}), REVISION_LABEL: revision,
-                  POD_NAME_LABEL: name, POD_INDEX_LABEL: str(number)}
-        pod: Pod = {"metadata": {"name": name, "namespace": meta["namespace"], "labels": labels,
-                                 "ownerReferences": [controller_ref(sts)]}, "spec": spec}
+        labels = {
+            **(tmeta.get("labels") or {}),
+            REVISION_LABEL: revision,
+            POD_NAME_LABEL: name,
+            POD_INDEX_LABEL: str(number),
+        }
+        pod: Pod = {
+            "metadata": {
+                "name": name,
+                "namespace": meta["namespace"],
+                "labels": labels,
+                "ownerReferences": [controller_ref(sts)],
+            },
+            "spec": spec,
+        }
         if tmeta.get("annotations"):
             pod["metadata"]["annotations"] = copy.deepcopy(tmeta["annotations"])
         return pod
@@ -221,22 +260,33 @@ class StatefulSetController(Controller):
     def _ensure_claims(self, sts: dict[str, Any], pod_name: str, number: int) -> None:
         """Create the pod's missing PVCs. Existing ones, retained from earlier pods, are reused."""
         namespace = sts["metadata"]["namespace"]
-        templates = {t["metadata"]["name"]: t for t in sts["spec"].get("volumeClaimTemplates") or []}
+        templates = {
+            t["metadata"]["name"]: t for t in sts["spec"].get("volumeClaimTemplates") or []
+        }
         match_labels = (sts["spec"].get("selector") or {}).get("matchLabels") or {}
         for volume, claim in claim_names(sts, number).items():
             if self.api.find(*PVC_KEY, namespace, claim) is not None:
                 continue
             template = templates[volume]
             tmeta = template.get("metadata") or {}
-            body = {"metadata": {"name": claim, "namespace": namespace,
-                                 "labels": {**(tmeta.get("labels") or {}), **match_labels}},
-                    "spec": copy.deepcopy(template.get("spec") or {})}
+            body = {
+                "metadata": {
+                    "name": claim,
+                    "namespace": namespace,
+                    "labels": {**(tmeta.get("labels") or {}), **match_labels},
+                },
+                "spec": copy.deepcopy(template.get("spec") or {}),
+            }
             if tmeta.get("annotations"):
                 body["metadata"]["annotations"] = copy.deepcopy(tmeta["annotations"])
             self.api.create(self.api.preferred(*PVC_KEY), namespace, body)
-            self.record(sts, "Normal", "SuccessfulCreate",
-                        f"create Claim {claim} Pod {pod_name} in StatefulSet "
-                        f"{sts['metadata']['name']} success")
+            self.record(
+                sts,
+                "Normal",
+                "SuccessfulCreate",
+                f"create Claim {claim} Pod {pod_name} in StatefulSet "
+                f"{sts['metadata']['name']} success",
+            )
 
     def _conform(self, sts: dict[str, Any], pod: Pod, number: int) -> None:
         """Restore the identity labels if someone removed them."""
@@ -246,12 +296,14 @@ class StatefulSetController(Controller):
             return
         new = copy.deepcopy(pod)
         new["metadata"]["labels"] = {**labels, **identity}
-        self.api.update(self.api.preferred(*POD_KEY), sts["metadata"]["namespace"],
-                        pod["metadata"]["name"], new)
+        self.api.update(
+            self.api.preferred(*POD_KEY), sts["metadata"]["namespace"], pod["metadata"]["name"], new
+        )
         self._event(sts, "update", f"Pod {pod['metadata']['name']}")
 
-    def _sync_claim_owners(self, sts: dict[str, Any], pod: Pod, number: int,
-                           scaled_down: bool) -> None:
+    def _sync_claim_owners(
+        self, sts: dict[str, Any], pod: Pod, number: int, scaled_down: bool
+    ) -> None:
         """Own the pod's PVCs as persistentVolumeClaimRetentionPolicy says, so that the garbage
         collector removes them with the set (whenDeleted) or with a scaled-down pod (whenScaled)."""
         policy = sts["spec"].get("persistentVolumeClaimRetentionPolicy") or {}
@@ -274,21 +326,35 @@ class StatefulSetController(Controller):
                 self.api.update(self.api.preferred(*PVC_KEY), namespace, claim, new)
 
     def _delete(self, sts: dict[str, Any], pod: Pod) -> None:
-        self.api.delete(self.api.preferred(*POD_KEY), sts["metadata"]["namespace"],
-                        pod["metadata"]["name"])
+        self.api.delete(
+            self.api.preferred(*POD_KEY), sts["metadata"]["namespace"], pod["metadata"]["name"]
+        )
         self._event(sts, "delete", f"Pod {pod['metadata']['name']}")
 
     def _event(self, sts: dict[str, Any], verb: str, what: str) -> None:
-        self.record(sts, "Normal", f"Successful{verb.title()}",
-                    f"{verb} {what} in StatefulSet {sts['metadata']['name']} successful")
+        self.record(
+            sts,
+            "Normal",
+            f"Successful{verb.title()}",
+            f"{verb} {what} in StatefulSet {sts['metadata']['name']} successful",
+        )
 
     # -- status ----------------------------------------------------------------------------
-    def _write_status(self, sts: dict[str, Any], pods: list[Pod], current: dict[str, Any],
-                      update: dict[str, Any], collisions: int) -> None:
+    def _write_status(
+        self,
+        sts: dict[str, Any],
+        pods: list[Pod],
+        current: dict[str, Any],
+        update: dict[str, Any],
+        collisions: int,
+    ) -> None:
         min_ready = sts["spec"].get("minReadySeconds", 0)
         current_name, update_name = current["metadata"]["name"], update["metadata"]["name"]
-        live = [(p["metadata"].get("labels") or {}).get(REVISION_LABEL)
-                for p in pods if not is_terminating(p)]
+        live = [
+            (p["metadata"].get("labels") or {}).get(REVISION_LABEL)
+            for p in pods
+            if not is_terminating(p)
+        ]
         status: dict[str, Any] = {
             "observedGeneration": sts["metadata"].get("generation", 1),
             "replicas": len(pods),
@@ -300,16 +366,25 @@ class StatefulSetController(Controller):
             "updateRevision": update_name,
             "collisionCount": collisions,
         }
-        if (_rolling(sts) and status["updatedReplicas"] == status["replicas"]
-                and status["readyReplicas"] == status["replicas"]):
+        if (
+            _rolling(sts)
+            and status["updatedReplicas"] == status["replicas"]
+            and status["readyReplicas"] == status["replicas"]
+        ):
             status["currentReplicas"] = status["updatedReplicas"]
             status["currentRevision"] = update_name
         status = {k: v for k, v in status.items() if v or k not in _OMIT_ZERO}
         waits = [available_in(p, min_ready) for p in pods if running_and_ready(p)]
         if any(waits):
-            self.enqueue_after(min(w for w in waits if w) + 0.05,
-                               (sts["metadata"]["namespace"], sts["metadata"]["name"]))
+            self.enqueue_after(
+                min(w for w in waits if w) + 0.05,
+                (sts["metadata"]["namespace"], sts["metadata"]["name"]),
+            )
         if sts.get("status") != status:
-            self.api.update(self.api.preferred(*STS_KEY), sts["metadata"]["namespace"],
-                            sts["metadata"]["name"], {**sts, "status": status},
-                            subresource="status")
+            self.api.update(
+                self.api.preferred(*STS_KEY),
+                sts["metadata"]["namespace"],
+                sts["metadata"]["name"],
+                {**sts, "status": status},
+                subresource="status",
+            )

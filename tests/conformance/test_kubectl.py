@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import subprocess
+import threading
 import time
 import uuid
 
@@ -99,18 +99,20 @@ def test_watch_sees_a_change_made_by_another_client(sandbox: Sandbox, ns: str) -
         text=True,
         env=env,
     )
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(watcher.stdout), daemon=True).start()
     try:
         time.sleep(1.0)
         sandbox.kubectl("run", "watched", "-n", ns, "--image=busybox:1.36")
-        seen = ""
-        sel = selectors.DefaultSelector()
-        sel.register(watcher.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 15
-        while "Running" not in seen and time.monotonic() < deadline:
-            if sel.select(timeout=0.5):
-                seen += watcher.stdout.readline()
-        assert ("watched" in seen and "Pending" in seen) or "ContainerCreating" in seen
-        assert "Running" in seen
+        rows = wait_for(
+            lambda: (
+                [x.split() for x in lines if x.startswith("watched")]
+                if any("Running" in x for x in lines)
+                else None
+            )
+        )
+        statuses = [row[2] for row in rows]
+        assert statuses[0] in ("Pending", "ContainerCreating") and statuses[-1] == "Running"
     finally:
         watcher.kill()
 
@@ -248,5 +250,10 @@ def test_auth_can_i_and_viewer_is_read_only(sandbox: Sandbox, ns: str) -> None:
     assert refused.stdout.strip() == "no" and refused.returncode == 1
     write = sandbox.kubectl("create", "configmap", "nope", "-n", ns, context=viewer, check=False)
     assert write.returncode != 0
-    assert "Forbidden" in write.stderr and "cannot create resource" in write.stderr
+    assert 'configmaps is forbidden: User "sandbox-viewer" cannot create' in write.stderr
+    delete = sandbox.kubectl(
+        "delete", "configmap", "kube-root-ca.crt", "-n", ns, context=viewer, check=False
+    )
+    assert delete.returncode != 0 and "Error from server (Forbidden)" in delete.stderr
     assert sandbox.kubectl("get", "configmap", "nope", "-n", ns, check=False).returncode != 0
+    assert sandbox.kubectl("get", "configmap", "kube-root-ca.crt", "-n", ns).returncode == 0

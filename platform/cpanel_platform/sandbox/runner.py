@@ -140,14 +140,12 @@ async def serve(state_dir: Path, kube_port: int = 0, ready_file: bool = True) ->
     serving = asyncio.create_task(cluster.serve(sock, ready, (certs.cert, certs.key)))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, serving.cancel)
+        loop.add_signal_handler(sig, cluster.stop)
     await ready.wait()
     if ready_file:
         paths.runtime.write_text(json.dumps({"pid": os.getpid(), "kube": server}))
     try:
         await serving
-    except asyncio.CancelledError:
-        pass
     finally:
         paths.runtime.unlink(missing_ok=True)
 
@@ -207,15 +205,28 @@ def stop(state_dir: Path, timeout: float = 10.0) -> bool:
     info = read_runtime(state_dir)
     if not info:
         return False
-    os.kill(info["pid"], signal.SIGTERM)
+    pid = info["pid"]
+    os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(info["pid"], 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             return True
         time.sleep(0.05)
-    os.kill(info["pid"], signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        # Reap it when it is our own child: an exited child lingers as a zombie until then.
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
     return True
 
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,15 @@ def _workload_controllers() -> list[type[Controller]]:
     from .controllers.statefulset import StatefulSetController
 
     return [StatefulSetController, DaemonSetController, JobController, CronJobController]
+
+
+class _Server(uvicorn.Server):
+    """Signals belong to the sandbox process: it ends watch streams before the server stops,
+    so nothing is cut off mid-response."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def listen(port: int = 0) -> socket.socket:
@@ -84,6 +93,7 @@ class KubeCluster:
             *_workload_controllers(),
         ]
         self.controllers: list[Controller] = [k(self.api) for k in kinds]
+        self._uvicorn: uvicorn.Server | None = None
         if kubelet:
             self.controllers.append(MinimalKubelet(self.api, self.logs))
 
@@ -104,7 +114,7 @@ class KubeCluster:
             ssl_certfile=cert,
             ssl_keyfile=key,
         )
-        server = uvicorn.Server(config)
+        server = self._uvicorn = _Server(config)
         tasks = [asyncio.create_task(c.run(), name=c.name) for c in self.controllers]
         if self.state_file:
             tasks.append(asyncio.create_task(self._saver()))
@@ -122,6 +132,12 @@ class KubeCluster:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             self.save()
+
+    def stop(self) -> None:
+        """Begin a graceful shutdown: end streams, then let the server finish."""
+        self.server.close_streams()
+        if self._uvicorn:
+            self._uvicorn.should_exit = True
 
     async def _saver(self) -> None:
         while True:

@@ -59,6 +59,11 @@ class LogBook:
                 stream.wake()
                 del self._streams[(puid, _)]
 
+    def close_all(self) -> None:
+        for stream in self._streams.values():
+            stream.closed = True
+            stream.wake()
+
     def has_previous(self, uid: str, container: str) -> bool:
         return bool(self._stream(uid, container).previous)
 

@@ -1,6 +1,6 @@
 """Decoding of Kubernetes protobuf request bodies into the JSON objects the API server would see.
 
-Typed clients (kubectl's `create` generators, `drain`, `auth can-i`) send built-in kinds as
+Typed clients (kubectl's `create` generators, `auth can-i`) send built-in kinds as
 `application/vnd.kubernetes.protobuf`: the magic b"k8s\\x00", then a runtime.Unknown message
 {1: typeMeta {1: apiVersion, 2: kind}, 2: raw, 3: contentEncoding, 4: contentType} whose raw
 bytes are the object's own message. `decode` turns such a body into the dict Go's encoding/json
@@ -22,6 +22,7 @@ values Go always prints), where an explicit zero matters: `replicas: 0`, `option
 `maxUnavailable: 0`. A JSON name of "" marks an embedded struct Go inlines into its parent.
 Nested messages present on the wire are kept even when empty (`emptyDir: {}` means something).
 Status messages are not listed: clients do not send status, and unlisted fields are skipped.
+Proto2 groups (wire types 3 and 4), which Kubernetes never uses, are rejected as malformed.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 MAGIC = b"k8s\x00"
-MAX_DEPTH = 64  # nested messages; the deepest kind in the table needs about 15
+MAX_DEPTH = 64  # nested messages; the deepest kind in the table (CronJob) needs 13
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH = dt.datetime(1970, 1, 1)  # naive UTC, which isoformat prints without an offset
 
 # fmt: off
 _META: dict[str, dict[int, tuple[str, str]]] = {
@@ -680,7 +681,8 @@ def _message(buf: memoryview, name: str, depth: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for number, field in schema.items():
         if number in seen:
-            _put(out, field, seen[number], f"{name} field {number} ({field.name})", depth)
+            where = f"{name} field {number} ({field.name or field.kind})"
+            _put(out, field, seen[number], where, depth)
     return out
 
 
@@ -710,7 +712,8 @@ def _put(
         else:
             out.update(decoded)
     else:
-        decoded = _value(field.kind, *values[-1], where, depth)  # the last scalar wins
+        # Every occurrence is checked; the last one wins.
+        decoded = [_value(field.kind, wire, value, where, depth) for wire, value in values][-1]
         if field.keep_zero or not _is_zero(field.kind, decoded):
             out[field.name] = decoded
 
@@ -768,7 +771,7 @@ def _time(buf: memoryview, micro: bool, where: str) -> str | None:
         moment = _EPOCH + dt.timedelta(seconds=seconds, microseconds=nanos // 1000)
     except OverflowError as err:
         raise ValueError(f"{where}: time {seconds}s is out of range") from err
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat(timespec="microseconds" if micro else "seconds") + "Z"
 
 
 # --- the wire format ---------------------------------------------------------------------------

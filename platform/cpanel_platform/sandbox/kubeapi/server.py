@@ -40,7 +40,7 @@ from .eviction import evict
 from .logs import LogBook
 from .resources import ResourceType
 from .selectors import parse_field_selector, parse_label_selector
-from .store import Event
+from .store import Event, Subscription
 
 MAX_BODY = 3 * 1024 * 1024
 _PATCH_TYPES = dict(zip(PATCH_MEDIA, ("json", "merge", "strategic", "apply"), strict=True))
@@ -95,6 +95,7 @@ class KubeServer:
         self.tokens = tokens
         self.logs = logs
         self.bookmark_interval = bookmark_interval
+        self._watches: set[Subscription] = set()
         self.app = Starlette(
             routes=[
                 Route(
@@ -441,13 +442,14 @@ class KubeServer:
 
         # Subscribe and collect the backlog with no await in between, so nothing slips through.
         sub = store.subscribe(frozenset([rt.key]))
+        self._watches.add(sub)
         if initial or rv_text in ("", "0"):
             backlog = [("ADDED", o) for o in self._selected(request, t)]
         else:
             since = _int(rv_text, "resourceVersion") or 0
             events = store.events_since(rt.key, since)
             if events is None:
-                store.unsubscribe(sub)
+                self._end_watch(sub)
                 expired = gone(f"too old resource version: {since} ({store.oldest_rv})")
                 return StreamingResponse(
                     _once({"type": "ERROR", "object": expired.status()}),
@@ -482,13 +484,25 @@ class KubeServer:
                         if bookmarks and loop.time() < deadline:
                             yield bookmark()
                         continue
+                    if ev is None:
+                        return  # the server is shutting down
                     out = translate(ev)
                     if out:
                         yield encode(*out)
             finally:
-                store.unsubscribe(sub)
+                self._end_watch(sub)
 
         return StreamingResponse(stream(), media_type="application/json")
+
+    def _end_watch(self, sub: Subscription) -> None:
+        self._watches.discard(sub)
+        self.api.store.unsubscribe(sub)
+
+    def close_streams(self) -> None:
+        """End every watch and log follow cleanly, so shutdown need not cut them off."""
+        for sub in self._watches:
+            sub.queue.put_nowait(None)
+        self.logs.close_all()
 
     # -- logs ----------------------------------------------------------------------------
     async def _log(self, request: Request, t: Target) -> Response:

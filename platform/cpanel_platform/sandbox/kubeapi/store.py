@@ -33,7 +33,7 @@ class Subscription:
     """A queue of events for a set of resource keys (None: every key)."""
 
     keys: frozenset[Key] | None
-    queue: asyncio.Queue[Event] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)  # None: closed
 
     def wants(self, key: Key) -> bool:
         return self.keys is None or key in self.keys

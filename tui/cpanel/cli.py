@@ -35,6 +35,13 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
             p.add_argument("--detach", action="store_true", help="run in the background")
 
 
+def _print_ready(info: dict, state: Path, stop_hint: str) -> None:
+    kubeconfig = runner.Paths(state).kubeconfig
+    console.print(f"[green]Sandbox ready[/]: Kubernetes API {info['kube']}")
+    console.print(f"In another shell:  export KUBECONFIG={kubeconfig}; kubectl get nodes")
+    console.print(f"Contexts: sandbox (admin), sandbox-viewer (read-only). {stop_hint}")
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     state: Path = args.state_dir
     if args.action == "up":
@@ -44,15 +51,19 @@ def _sandbox(args: argparse.Namespace) -> int:
             )
             return 1
         if args.detach:
-            info = runner.start_detached(state)
-            console.print(f"[green]Sandbox up[/]: Kubernetes API {info['kube']}")
-            console.print(f"export KUBECONFIG={runner.Paths(state).kubeconfig}")
+            flag = "" if state == runner.default_state_dir() else f" --state-dir {state}"
+            _print_ready(
+                runner.start_detached(state), state, f"`cpanel sandbox down{flag}` stops it."
+            )
             return 0
-        console.print(
-            f"Sandbox starting; kubeconfig: {runner.Paths(state).kubeconfig} (Ctrl-C stops it)"
-        )
+        console.print("Starting the sandbox…")
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(runner.serve(state))
+            asyncio.run(
+                runner.serve(
+                    state, on_ready=lambda info: _print_ready(info, state, "Ctrl-C stops it.")
+                )
+            )
+        console.print("Sandbox stopped.")
         return 0
     if args.action == "env":
         if not runner.read_runtime(state):

@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,13 @@ def _write_private(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
-async def serve(state_dir: Path, kube_port: int = 0, ready_file: bool = True) -> None:
-    """Run every sandbox server until cancelled or signalled."""
+async def serve(
+    state_dir: Path,
+    kube_port: int = 0,
+    on_ready: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Run every sandbox server until signalled; `on_ready` gets the runtime info once all
+    servers answer (the same info `sandbox.json` records for other processes)."""
     paths = Paths(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     tokens = _tokens(paths)
@@ -142,8 +148,10 @@ async def serve(state_dir: Path, kube_port: int = 0, ready_file: bool = True) ->
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, cluster.stop)
     await ready.wait()
-    if ready_file:
-        paths.runtime.write_text(json.dumps({"pid": os.getpid(), "kube": server}))
+    info = {"pid": os.getpid(), "kube": server}
+    paths.runtime.write_text(json.dumps(info))
+    if on_ready:
+        on_ready(info)
     try:
         await serving
     finally:

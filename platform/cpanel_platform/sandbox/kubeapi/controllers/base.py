@@ -18,6 +18,23 @@ log = logging.getLogger(__name__)
 WorkKey = tuple[str, str]  # (namespace, name) of the object the controller reconciles
 
 
+def controller_of(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The ownerReference marked as the controller, if any."""
+    return next(
+        (r for r in obj["metadata"].get("ownerReferences") or [] if r.get("controller")), None
+    )
+
+
+def owner_keys(event: Event, kind: str) -> list[WorkKey]:
+    """The owners of `kind` to wake for an event about a dependent, before and after it."""
+    keys = []
+    for obj in (event.obj, event.old):
+        ref = controller_of(obj) if obj else None
+        if ref and ref.get("kind") == kind:
+            keys.append((obj["metadata"].get("namespace", ""), ref["name"]))
+    return list(dict.fromkeys(keys))
+
+
 def owner_of(obj: dict[str, Any], kind: str) -> str | None:
     """The uid of the controlling owner of the given kind."""
     for ref in obj["metadata"].get("ownerReferences") or []:
@@ -47,10 +64,15 @@ def controller_ref(owner: dict[str, Any]) -> dict[str, Any]:
 
 
 class Controller:
-    """Subclasses set `name` and `watches`, map events to work keys, and reconcile one key."""
+    """Subclasses set `name` and `watches`, map events to work keys, and reconcile one key.
+
+    By default the work keys are the objects of `primary`, and an event about any other
+    watched kind wakes the object's controlling owner of kind `owned_by`."""
 
     name = "controller"
     watches: frozenset[Key] | None = frozenset()  # None: every kind
+    primary: Key | None = None
+    owned_by = ""
     resync_seconds = 30.0
 
     def __init__(self, api: Api) -> None:
@@ -60,11 +82,18 @@ class Controller:
         self._queued: set[WorkKey] = set()
 
     def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        meta = event.obj["metadata"]
-        return [(meta.get("namespace", ""), meta["name"])]
+        if self.primary is None or event.key == self.primary:
+            meta = event.obj["metadata"]
+            return [(meta.get("namespace", ""), meta["name"])]
+        return owner_keys(event, self.owned_by)
 
     def all_keys(self) -> Iterable[WorkKey]:
-        return []
+        if self.primary is None:
+            return []
+        return [
+            (o["metadata"].get("namespace", ""), o["metadata"]["name"])
+            for o in self.api.store.list(self.primary)
+        ]
 
     def reconcile(self, key: WorkKey) -> None:
         raise NotImplementedError

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,10 +16,8 @@ from croniter import croniter
 
 from .. import clock
 from ..errors import ApiError
-from ..store import Event
 from .base import Controller, WorkKey, controller_ref, owner_of
 from .job import finished
-from .ownership import owner_keys
 
 CRONJOB_KEY = ("batch", "cronjobs")
 JOB_KEY = ("batch", "jobs")
@@ -85,21 +82,12 @@ def most_recent(
 class CronJobController(Controller):
     name = "cronjob-controller"
     watches = frozenset({CRONJOB_KEY, JOB_KEY})
+    primary = CRONJOB_KEY
+    owned_by = "CronJob"
 
     def __init__(self, api: Any) -> None:
         super().__init__(api)
         self._wakes: dict[WorkKey, dt.datetime] = {}  # the wake-up already set for each key
-
-    def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        if event.key == CRONJOB_KEY:
-            return super().keys_for(event)
-        return owner_keys(event, "CronJob")
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [
-            (c["metadata"]["namespace"], c["metadata"]["name"])
-            for c in self.api.store.list(CRONJOB_KEY)
-        ]
 
     def reconcile(self, key: WorkKey) -> None:
         cronjob = self.api.find(*CRONJOB_KEY, *key)

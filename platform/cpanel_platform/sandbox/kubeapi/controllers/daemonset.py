@@ -14,7 +14,7 @@ from ..selectors import selector_from_dict
 from ..store import Event
 from .base import Controller, WorkKey, controller_ref, owner_of, resolve_bound
 from .history import current_revision, owned_revisions, truncate_history
-from .ownership import claim_pods, owner_keys
+from .ownership import claim_pods
 
 DS_KEY = ("apps", "daemonsets")
 POD_KEY = ("", "pods")
@@ -108,18 +108,13 @@ def _oldest_first(pods: list[Pod]) -> list[Pod]:
 class DaemonSetController(Controller):
     name = "daemonset-controller"
     watches = frozenset({DS_KEY, POD_KEY, NODE_KEY})
+    primary = DS_KEY
+    owned_by = "DaemonSet"
 
     def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        if event.key == DS_KEY:
-            return super().keys_for(event)
         if event.key == NODE_KEY:
-            return self.all_keys()
-        return owner_keys(event, "DaemonSet")
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [
-            (d["metadata"]["namespace"], d["metadata"]["name"]) for d in self.api.store.list(DS_KEY)
-        ]
+            return self.all_keys()  # a node came, went or changed: every DaemonSet may care
+        return super().keys_for(event)
 
     def reconcile(self, key: WorkKey) -> None:
         ds = self.api.find(*DS_KEY, *key)

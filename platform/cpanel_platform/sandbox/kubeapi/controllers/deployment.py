@@ -10,10 +10,19 @@ from typing import Any
 
 from .. import clock
 from ..store import Event
-from .base import Controller, WorkKey, controller_ref, owner_of, resolve_bound
+from .base import (
+    Controller,
+    WorkKey,
+    controller_of,
+    controller_ref,
+    owner_keys,
+    owner_of,
+    resolve_bound,
+)
 from .replicaset import RS_KEY, owned_pods
 
 DEPLOY_KEY = ("apps", "deployments")
+POD_KEY = ("", "pods")
 REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
@@ -76,32 +85,20 @@ def _condition(
 
 class DeploymentController(Controller):
     name = "deployment-controller"
-    watches = frozenset({DEPLOY_KEY, RS_KEY, ("", "pods")})
+    watches = frozenset({DEPLOY_KEY, RS_KEY, POD_KEY})
+    primary = DEPLOY_KEY
+    owned_by = "Deployment"
 
     def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        if event.key == DEPLOY_KEY:
+        if event.key != POD_KEY:
             return super().keys_for(event)
-        meta = event.obj["metadata"]
-        if event.key == RS_KEY:
-            for ref in meta.get("ownerReferences") or []:
-                if ref.get("controller") and ref.get("kind") == "Deployment":
-                    return [(meta["namespace"], ref["name"])]
-            return []
         # Pods matter only to Recreate, which waits for the old ones to be gone.
-        if event.type == "DELETED":
-            for ref in meta.get("ownerReferences") or []:
-                if ref.get("kind") == "ReplicaSet":
-                    rs = self.api.find(*RS_KEY, meta["namespace"], ref["name"])
-                    for dref in (rs or {}).get("metadata", {}).get("ownerReferences") or []:
-                        if dref.get("kind") == "Deployment":
-                            return [(meta["namespace"], dref["name"])]
-        return []
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [
-            (o["metadata"]["namespace"], o["metadata"]["name"])
-            for o in self.api.store.list(DEPLOY_KEY)
-        ]
+        meta = event.obj["metadata"]
+        rs_ref = controller_of(event.obj)
+        if event.type != "DELETED" or not rs_ref or rs_ref.get("kind") != "ReplicaSet":
+            return []
+        rs = self.api.find(*RS_KEY, meta["namespace"], rs_ref["name"])
+        return owner_keys(Event("DELETED", event.rv, RS_KEY, rs), "Deployment") if rs else []
 
     # -- reconcile -----------------------------------------------------------------------
     def reconcile(self, key: WorkKey) -> None:

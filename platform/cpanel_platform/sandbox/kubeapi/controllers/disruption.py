@@ -24,10 +24,12 @@ _SCALABLE = {
 class DisruptionController(Controller):
     name = "disruption-controller"
     watches = frozenset({PDB_KEY, POD_KEY})
+    primary = PDB_KEY
 
     def keys_for(self, event: Event) -> Iterable[WorkKey]:
         if event.key == PDB_KEY:
             return super().keys_for(event)
+        # A pod wakes every budget that selects it, before or after a label change.
         meta = event.obj["metadata"]
         labels = meta.get("labels") or {}
         old_labels = (event.old or {}).get("metadata", {}).get("labels") or {}
@@ -38,12 +40,6 @@ class DisruptionController(Controller):
                 selector_from_dict(pdb["spec"].get("selector")).matches(ls)
                 for ls in (labels, old_labels)
             )
-        ]
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [
-            (o["metadata"]["namespace"], o["metadata"]["name"])
-            for o in self.api.store.list(PDB_KEY)
         ]
 
     def _scale_owner(self, pod: dict[str, Any]) -> tuple[str, str, str, str] | None:

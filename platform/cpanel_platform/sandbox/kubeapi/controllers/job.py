@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from .. import clock
 from ..podstate import is_active, is_ready, is_terminating
 from ..selectors import LabelSelector, selector_from_dict
-from ..store import Event
-from .base import Controller, WorkKey, controller_ref
-from .ownership import claim_pods, controller_of, owner_keys
+from .base import Controller, WorkKey, controller_of, controller_ref
+from .ownership import claim_pods
 
 JOB_KEY = ("batch", "jobs")
 POD_KEY = ("", "pods")
@@ -160,22 +158,13 @@ def _removal_order(pods: list[Pod]) -> list[Pod]:
 class JobController(Controller):
     name = "job-controller"
     watches = frozenset({JOB_KEY, POD_KEY})
+    primary = JOB_KEY
+    owned_by = "Job"
 
     def __init__(self, api: Any) -> None:
         super().__init__(api)
         # Per Job: failures since the last success and when the latest was counted.
         self._backoff: dict[WorkKey, tuple[int, dt.datetime]] = {}
-
-    def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        if event.key == JOB_KEY:
-            return super().keys_for(event)
-        return owner_keys(event, "Job")
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [
-            (j["metadata"]["namespace"], j["metadata"]["name"])
-            for j in self.api.store.list(JOB_KEY)
-        ]
 
     def reconcile(self, key: WorkKey) -> None:
         job = self.api.find(*JOB_KEY, *key)

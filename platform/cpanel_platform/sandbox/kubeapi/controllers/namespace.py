@@ -3,11 +3,8 @@ remove everything inside before the namespace itself goes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from ..api import NS_KEY
 from ..errors import ApiError
-from ..store import Event
 from .base import Controller, WorkKey
 
 _SEEDS = (
@@ -25,12 +22,7 @@ _SEEDS = (
 class NamespaceController(Controller):
     name = "namespace-controller"
     watches = frozenset({NS_KEY})
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [("", o["metadata"]["name"]) for o in self.api.store.list(NS_KEY)]
-
-    def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        return [] if event.type == "DELETED" else [("", event.obj["metadata"]["name"])]
+    primary = NS_KEY
 
     def reconcile(self, key: WorkKey) -> None:
         ns = self.api.find(*NS_KEY, "", key[1])

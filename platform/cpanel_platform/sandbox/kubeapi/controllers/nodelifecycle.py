@@ -5,12 +5,10 @@ node that no longer exists are removed (the pod garbage collector's job)."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from typing import Any
 
 from .. import clock
 from ..scheduling import set_condition
-from ..store import Event
 from .base import Controller, WorkKey
 
 NODE_KEY = ("", "nodes")
@@ -24,17 +22,12 @@ UNREACHABLE = "node.kubernetes.io/unreachable"
 class NodeLifecycleController(Controller):
     name = "node-controller"
     watches = frozenset({NODE_KEY})
+    primary = NODE_KEY
     resync_seconds = 5.0
 
     def __init__(self, api: Any, grace_seconds: float = GRACE_SECONDS) -> None:
         super().__init__(api)
         self.grace = grace_seconds
-
-    def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        return [("", event.obj["metadata"]["name"])]
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [("", n["metadata"]["name"]) for n in self.api.store.list(NODE_KEY)]
 
     def reconcile(self, key: WorkKey) -> None:
         name = key[1]

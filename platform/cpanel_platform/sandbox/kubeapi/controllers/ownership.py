@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from typing import Any
 
 from ..api import Api
 from ..selectors import LabelSelector
-from ..store import Event
-from .base import WorkKey, controller_ref
+from .base import controller_of, controller_ref
 
 POD_KEY = ("", "pods")
-
-
-def controller_of(obj: dict[str, Any]) -> dict[str, Any] | None:
-    return next(
-        (r for r in obj["metadata"].get("ownerReferences") or [] if r.get("controller")), None
-    )
-
-
-def owner_keys(event: Event, kind: str) -> Iterable[WorkKey]:
-    """The owners of `kind` to wake for an event about a dependent, before and after it."""
-    keys = []
-    for obj in (event.obj, event.old):
-        ref = controller_of(obj) if obj else None
-        if ref and ref.get("kind") == kind:
-            keys.append((obj["metadata"].get("namespace", ""), ref["name"]))
-    return list(dict.fromkeys(keys))
 
 
 def claim_pods(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from typing import Any
 
 from ..podstate import available_in, is_active, is_ready
 from ..selectors import selector_from_dict
-from ..store import Event
 from .base import Controller, WorkKey, controller_ref, owner_of
 
 RS_KEY = ("apps", "replicasets")
@@ -59,20 +57,8 @@ def deletion_order(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class ReplicaSetController(Controller):
     name = "replicaset-controller"
     watches = frozenset({RS_KEY, POD_KEY})
-
-    def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        if event.key == RS_KEY:
-            return super().keys_for(event)
-        meta = event.obj["metadata"]
-        for ref in meta.get("ownerReferences") or []:
-            if ref.get("controller") and ref.get("kind") == "ReplicaSet":
-                return [(meta["namespace"], ref["name"])]
-        return []
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [
-            (o["metadata"]["namespace"], o["metadata"]["name"]) for o in self.api.store.list(RS_KEY)
-        ]
+    primary = RS_KEY
+    owned_by = "ReplicaSet"
 
     def reconcile(self, key: WorkKey) -> None:
         rs = self.api.find(*RS_KEY, *key)

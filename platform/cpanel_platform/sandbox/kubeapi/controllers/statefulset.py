@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..podstate import available_in, is_ready, is_terminating
 from ..selectors import selector_from_dict
-from ..store import Event
 from .base import Controller, WorkKey, controller_ref, owner_of
 from .history import current_revision, owned_revisions, template_of, truncate_history
-from .ownership import claim_pods, owner_keys
+from .ownership import claim_pods
 
 STS_KEY = ("apps", "statefulsets")
 POD_KEY = ("", "pods")
@@ -93,17 +91,8 @@ def _rolling(sts: dict[str, Any]) -> bool:
 class StatefulSetController(Controller):
     name = "statefulset-controller"
     watches = frozenset({STS_KEY, POD_KEY})
-
-    def keys_for(self, event: Event) -> Iterable[WorkKey]:
-        if event.key == STS_KEY:
-            return super().keys_for(event)
-        return owner_keys(event, "StatefulSet")
-
-    def all_keys(self) -> Iterable[WorkKey]:
-        return [
-            (s["metadata"]["namespace"], s["metadata"]["name"])
-            for s in self.api.store.list(STS_KEY)
-        ]
+    primary = STS_KEY
+    owned_by = "StatefulSet"
 
     def reconcile(self, key: WorkKey) -> None:
         sts = self.api.find(*STS_KEY, *key)

@@ -257,3 +257,36 @@ def test_auth_can_i_and_viewer_is_read_only(sandbox: Sandbox, ns: str) -> None:
     assert delete.returncode != 0 and "Error from server (Forbidden)" in delete.stderr
     assert sandbox.kubectl("get", "configmap", "nope", "-n", ns, check=False).returncode != 0
     assert sandbox.kubectl("get", "configmap", "kube-root-ca.crt", "-n", ns).returncode == 0
+
+
+def test_deleting_a_namespace_removes_what_it_holds(sandbox: Sandbox) -> None:
+    name = f"doomed-{uuid.uuid4().hex[:6]}"
+    sandbox.kubectl("create", "namespace", name)
+    sandbox.kubectl("create", "configmap", "c", "-n", name, "--from-literal=a=b")
+    sandbox.kubectl("create", "deployment", "d", "-n", name, "--image=nginx:1.27")
+    sandbox.kubectl("rollout", "status", "deployment/d", "-n", name, "--timeout=30s")
+    sandbox.kubectl("delete", "namespace", name, "--timeout=30s")
+    assert sandbox.kubectl("get", "namespace", name, check=False).returncode != 0
+    assert name not in sandbox.kubectl("get", "pods", "-A").stdout
+
+
+def test_cascading_delete_and_pods_of_a_deleted_node_move(fresh_sandbox) -> None:
+    box = fresh_sandbox()
+    box.kubectl("create", "deployment", "web", "--image=nginx:1.27", "--replicas=3")
+    box.kubectl("rollout", "status", "deployment/web", "--timeout=30s")
+    victim = box.json("get", "pods")["items"][0]["spec"]["nodeName"]
+    box.kubectl("delete", "node", victim)
+    wait_for(
+        lambda: (
+            all(
+                p["spec"].get("nodeName") not in (None, victim)
+                and p["status"]["phase"] == "Running"
+                for p in box.json("get", "pods")["items"]
+            )
+            and len(box.json("get", "pods")["items"]) == 3
+        )
+    )
+    box.kubectl("delete", "deployment", "web")
+    wait_for(
+        lambda: not box.json("get", "replicasets")["items"] and not box.json("get", "pods")["items"]
+    )

@@ -39,7 +39,8 @@ class NamespaceController(Controller):
                             raise
             return
         remaining = 0
-        for rt in {self.api.preferred(*t.key) for t in self.api.types() if t.namespaced}:
+        for kind in {t.key for t in self.api.types() if t.namespaced}:
+            rt = self.api.preferred(*kind)
             for obj in self.api.store.list(rt.key, name):
                 remaining += 1
                 if not obj["metadata"].get("deletionTimestamp"):

@@ -290,3 +290,97 @@ def test_cascading_delete_and_pods_of_a_deleted_node_move(fresh_sandbox) -> None
     wait_for(
         lambda: not box.json("get", "replicasets")["items"] and not box.json("get", "pods")["items"]
     )
+
+
+STATEFULSET = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: pg, image: "postgres:16", volumeMounts: [{name: data, mountPath: /data}]}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Gi}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: "node-exporter:1.8"}]
+"""
+
+
+def test_statefulset_daemonset_job_and_cronjob(sandbox: Sandbox, ns: str) -> None:
+    sandbox.kubectl("apply", "-n", ns, "-f", "-", input=STATEFULSET)
+    sandbox.kubectl("rollout", "status", "statefulset/db", "-n", ns, "--timeout=30s")
+    sandbox.kubectl("rollout", "status", "daemonset/agent", "-n", ns, "--timeout=30s")
+    pods = sandbox.json("get", "pods", "-n", ns)["items"]
+    assert sorted(
+        p["metadata"]["name"] for p in pods if p["metadata"]["name"].startswith("db")
+    ) == ["db-0", "db-1"]
+    agents = [p for p in pods if p["metadata"]["name"].startswith("agent-")]
+    assert len({p["spec"]["nodeName"] for p in agents}) == len(agents) == 3
+    claims = sandbox.kubectl("get", "pvc", "-n", ns, "-o", "name").stdout.split()
+    assert claims == ["persistentvolumeclaim/data-db-0", "persistentvolumeclaim/data-db-1"]
+    sandbox.kubectl("create", "job", "once", "-n", ns, "--image=busybox:1.36")
+    sandbox.kubectl("wait", "--for=condition=complete", "job/once", "-n", ns, "--timeout=30s")
+    row = sandbox.kubectl("get", "job", "once", "-n", ns).stdout.splitlines()[1].split()
+    assert row[:3] == ["once", "Complete", "1/1"]
+    sandbox.kubectl(
+        "create", "cronjob", "nightly", "-n", ns, "--image=busybox:1.36", "--schedule=0 3 * * *"
+    )
+    sandbox.kubectl("create", "job", "manual", "-n", ns, "--from=cronjob/nightly")
+    sandbox.kubectl("wait", "--for=condition=complete", "job/manual", "-n", ns, "--timeout=30s")
+
+
+def test_unschedulable_pod_stays_pending_with_the_reason(sandbox: Sandbox, ns: str) -> None:
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: picky}\nspec:\n"
+        "  nodeSelector: {disktype: nvme}\n  containers: [{name: c, image: nginx:1.27}]\n"
+    )
+    sandbox.kubectl("apply", "-n", ns, "-f", "-", input=pod)
+
+    def failed_scheduling() -> str | None:
+        described = sandbox.kubectl("describe", "pod", "picky", "-n", ns).stdout
+        return described if "FailedScheduling" in described else None
+
+    described = wait_for(failed_scheduling)
+    assert "Status:           Pending" in described
+    assert (
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector" in described
+    )
+    cond = next(
+        c
+        for c in sandbox.json("get", "pod", "picky", "-n", ns)["status"]["conditions"]
+        if c["type"] == "PodScheduled"
+    )
+    assert cond["status"] == "False" and cond["reason"] == "Unschedulable"
+
+
+def test_server_side_dry_run_changes_nothing(sandbox: Sandbox, ns: str) -> None:
+    out = sandbox.kubectl(
+        "create",
+        "deployment",
+        "ghost",
+        "-n",
+        ns,
+        "--image=nginx:1.27",
+        "--dry-run=server",
+        "-o",
+        "json",
+    ).stdout
+    assert json.loads(out)["metadata"]["name"] == "ghost"
+    assert sandbox.kubectl("get", "deployment", "ghost", "-n", ns, check=False).returncode != 0
+    sandbox.kubectl("create", "configmap", "keep", "-n", ns)
+    sandbox.kubectl("delete", "configmap", "keep", "-n", ns, "--dry-run=server")
+    sandbox.kubectl("get", "configmap", "keep", "-n", ns)

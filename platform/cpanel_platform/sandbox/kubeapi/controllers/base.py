@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import Iterable
@@ -125,6 +126,8 @@ class Controller:
                 await asyncio.sleep(0)  # let the server answer between reconciles
         finally:
             feeder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feeder
             self.api.store.unsubscribe(sub)
 
     async def _feed(self, events: asyncio.Queue[Event]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from .. import clock
 from ..errors import ApiError
 from ..logs import LogBook
-from ..scheduling import set_condition
+from ..scheduling import node_ready, set_condition
 from ..store import Event
 from .base import Controller, WorkKey
 
@@ -205,6 +205,21 @@ class MinimalKubelet(Controller):
                 )
             else:
                 self.api.update(leases, "kube-node-lease", name, {**lease, "spec": spec})
+            if not node_ready(node):
+                self._report_ready(node)
+
+    def _report_ready(self, node: dict[str, Any]) -> None:
+        new = copy.deepcopy(node)
+        set_condition(
+            new.setdefault("status", {}),
+            "Ready",
+            "True",
+            "KubeletReady",
+            "kubelet is posting ready status",
+        )
+        self.api.update(
+            self.api.preferred(*NODE_KEY), "", node["metadata"]["name"], new, subresource="status"
+        )
 
 
 def _internal_ip(node: dict[str, Any] | None) -> str:

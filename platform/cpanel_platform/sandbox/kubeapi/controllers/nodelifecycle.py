@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from .. import clock
-from ..scheduling import set_condition
+from ..scheduling import node_ready, set_condition
 from .base import Controller, WorkKey
 
 NODE_KEY = ("", "nodes")
@@ -43,6 +43,8 @@ class NodeLifecycleController(Controller):
         if silent:
             self._mark_unknown(node)
             self._evict_expired(node)
+        elif node_ready(node):
+            self._clear_unreachable(node)
 
     def _mark_unknown(self, node: dict[str, Any]) -> None:
         new = copy.deepcopy(node)
@@ -57,16 +59,22 @@ class NodeLifecycleController(Controller):
             )
         for cond in status["conditions"]:
             cond.pop("lastProbeTime", None)
-        taints = [t for t in new["spec"].get("taints") or [] if t.get("key") != UNREACHABLE]
-        taints += [
-            {"key": UNREACHABLE, "effect": e, "timeAdded": clock.stamp()}
-            for e in ("NoSchedule", "NoExecute")
-        ]
-        taints_before = [t for t in node["spec"].get("taints") or [] if t.get("key") == UNREACHABLE]
-        if taints_before:
-            taints = node["spec"]["taints"]
-        new["spec"]["taints"] = taints
+        taints = new["spec"].setdefault("taints", [])
+        if not any(t.get("key") == UNREACHABLE for t in taints):
+            taints += [
+                {"key": UNREACHABLE, "effect": e, "timeAdded": clock.stamp()}
+                for e in ("NoSchedule", "NoExecute")
+            ]
         if new != node:
+            self.api.replace(self.api.preferred(*NODE_KEY), new)
+
+    def _clear_unreachable(self, node: dict[str, Any]) -> None:
+        """The kubelet is back and reports Ready: lift the taints this controller set."""
+        taints = node["spec"].get("taints") or []
+        kept = [t for t in taints if t.get("key") != UNREACHABLE]
+        if kept != taints:
+            new = copy.deepcopy(node)
+            new["spec"]["taints"] = kept
             self.api.replace(self.api.preferred(*NODE_KEY), new)
 
     def _evict_expired(self, node: dict[str, Any]) -> None:

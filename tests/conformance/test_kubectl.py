@@ -257,6 +257,10 @@ def test_auth_can_i_and_viewer_is_read_only(sandbox: Sandbox, ns: str) -> None:
     assert delete.returncode != 0 and "Error from server (Forbidden)" in delete.stderr
     assert sandbox.kubectl("get", "configmap", "nope", "-n", ns, check=False).returncode != 0
     assert sandbox.kubectl("get", "configmap", "kube-root-ca.crt", "-n", ns).returncode == 0
+    listed = sandbox.kubectl("auth", "can-i", "--list", "-n", ns, context=viewer).stdout
+    pods = next(line.split() for line in listed.splitlines() if line.startswith("pods "))
+    assert pods[-3:] == ["[get", "list", "watch]"]
+    assert not any(line.startswith("secrets") for line in listed.splitlines())
 
 
 def test_deleting_a_namespace_removes_what_it_holds(sandbox: Sandbox) -> None:
@@ -384,3 +388,29 @@ def test_server_side_dry_run_changes_nothing(sandbox: Sandbox, ns: str) -> None:
     sandbox.kubectl("create", "configmap", "keep", "-n", ns)
     sandbox.kubectl("delete", "configmap", "keep", "-n", ns, "--dry-run=server")
     sandbox.kubectl("get", "configmap", "keep", "-n", ns)
+
+
+def test_server_side_apply_conflicts_with_another_manager(sandbox: Sandbox, ns: str) -> None:
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: owned}\n"
+        "spec:\n  replicas: %d\n  selector: {matchLabels: {app: owned}}\n"
+        "  template:\n    metadata: {labels: {app: owned}}\n"
+        "    spec: {containers: [{name: c, image: 'nginx:1.27'}]}\n"
+    )
+    sandbox.kubectl("apply", "--server-side", "-n", ns, "-f", "-", input=deployment % 2)
+    again = sandbox.kubectl("apply", "--server-side", "-n", ns, "-f", "-", input=deployment % 2)
+    assert "serverside-applied" in again.stdout
+    sandbox.kubectl("scale", "deployment/owned", "-n", ns, "--replicas=3")
+    clash = sandbox.kubectl(
+        "apply", "--server-side", "-n", ns, "-f", "-", input=deployment % 4, check=False
+    )
+    assert clash.returncode != 0
+    assert "conflict" in clash.stderr and ".spec.replicas" in clash.stderr
+    assert sandbox.json("get", "deployment", "owned", "-n", ns)["spec"]["replicas"] == 3
+    sandbox.kubectl(
+        "apply", "--server-side", "--force-conflicts", "-n", ns, "-f", "-", input=deployment % 4
+    )
+    dep = sandbox.json("get", "deployment", "owned", "-n", ns, "--show-managed-fields")
+    assert dep["spec"]["replicas"] == 4
+    managers = {m["manager"]: m["operation"] for m in dep["metadata"]["managedFields"]}
+    assert managers.get("kubectl") == "Apply"

@@ -266,6 +266,14 @@ BUILTIN: tuple[ResourceType, ...] = (
         False,
         verbs=("create",),
     ),
+    ResourceType(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectrulesreviews",
+        "SelfSubjectRulesReview",
+        False,
+        verbs=("create",),
+    ),
 )
 
 

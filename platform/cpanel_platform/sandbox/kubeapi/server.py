@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from . import clock, discovery, openapi, protobuf, tables
 from .api import Api
-from .auth import User, allowed, review
+from .auth import User, allowed, review, rules
 from .errors import (
     BODY_MEDIA,
     PATCH_MEDIA,
@@ -209,8 +209,11 @@ class KubeServer:
             raise forbidden(user.name, verb, t.rt.plural, t.rt.group, t.namespace, t.name)
         dry_run = q.get("dryRun") == "All"
         manager = q.get("fieldManager", "")
-        if manager and len(manager) > 128:
+        if len(manager) > 128:
             raise bad_request("fieldManager: Too long: may not be more than 128 bytes")
+        if verb != "patch" or _PATCH_TYPES.get(self._media(request)) != "apply":
+            # Like the real server: an unnamed writer is known by its User-Agent's product.
+            manager = manager or request.headers.get("user-agent", "").split("/")[0][:128]
         if verb == "list":
             return self._list(request, t)
         if verb == "watch":
@@ -234,7 +237,7 @@ class KubeServer:
             raise unsupported_media_type(self._media(request), PATCH_MEDIA)
         body = await self._body(request)
         if verb == "create":
-            return await self._create(request, t, body, user, manager or "kubectl", dry_run)
+            return await self._create(request, t, body, user, manager, dry_run)
         if verb == "update":
             if t.subresource == "scale":
                 return _json(
@@ -297,6 +300,8 @@ class KubeServer:
         if (rt.group, rt.plural) == ("authorization.k8s.io", "selfsubjectaccessreviews"):
             spec = (body or {}).get("spec") or {}
             return _json({**body, "status": review(user, spec)}, 201)
+        if (rt.group, rt.plural) == ("authorization.k8s.io", "selfsubjectrulesreviews"):
+            return _json({**body, "status": rules(user, self.api.types())}, 201)
         if t.subresource == "eviction":
             return _json(evict(self.api, t.namespace, t.name, body, dry_run), 201)
         if t.subresource == "binding":

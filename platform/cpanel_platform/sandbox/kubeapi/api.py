@@ -22,6 +22,7 @@ from .errors import (
     bad_request,
     conflict,
     not_found,
+    stale,
     unsupported_media_type,
 )
 from .resources import BUILTIN, ResourceType, from_crd, storage_version
@@ -116,9 +117,6 @@ class Api:
 
     def preferred(self, group: str, plural: str) -> ResourceType:
         return self._preferred[(group, plural)]
-
-    def has(self, group: str, plural: str) -> bool:
-        return (group, plural) in self._preferred
 
     # -- reads ---------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
@@ -311,13 +309,7 @@ class Api:
             )
         want_rv = meta.get("resourceVersion")
         if want_rv and want_rv != current["metadata"]["resourceVersion"]:
-            raise conflict(
-                rt.plural,
-                rt.group,
-                name,
-                "the object has been modified; please apply your changes to the latest version "
-                "and try again",
-            )
+            raise stale(rt.plural, rt.group, name)
         if meta.get("uid") and meta["uid"] != current["metadata"]["uid"]:
             raise conflict(rt.plural, rt.group, name, "Precondition failed: UID in precondition")
         new = self._merge_update(rt, current, copy.deepcopy(body), subresource)
@@ -391,13 +383,7 @@ class Api:
         if current is None:
             raise not_found(rt.plural, rt.group, meta["name"])
         if meta.get("resourceVersion") != current["metadata"]["resourceVersion"]:
-            raise conflict(
-                rt.plural,
-                rt.group,
-                meta["name"],
-                "the object has been modified; "
-                "please apply your changes to the latest version and try again",
-            )
+            raise stale(rt.plural, rt.group, meta["name"])
         return self._commit(rt, current, copy.deepcopy(obj), False)
 
     def _graceful_pending(self, rt: ResourceType, obj: dict[str, Any]) -> bool:
@@ -531,13 +517,7 @@ class Api:
             raise not_found(rt.plural, rt.group, name)
         want_rv = (body.get("metadata") or {}).get("resourceVersion")
         if want_rv and want_rv != current["metadata"]["resourceVersion"]:
-            raise conflict(
-                rt.plural,
-                rt.group,
-                name,
-                "the object has been modified; please apply your changes to the "
-                "latest version and try again",
-            )
+            raise stale(rt.plural, rt.group, name)
         replicas = body["spec"].get("replicas", 0)
         if not isinstance(replicas, int) or replicas < 0:
             raise ApiError(
@@ -594,13 +574,7 @@ class Api:
                 f"meta: {meta['uid']}",
             )
         if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
-            raise conflict(
-                rt.plural,
-                rt.group,
-                name,
-                "the object has been modified; please apply your changes to the latest "
-                "version and try again",
-            )
+            raise stale(rt.plural, rt.group, name)
         new = copy.deepcopy(current)
         nmeta = new["metadata"]
         finalizers = list(nmeta.get("finalizers") or [])

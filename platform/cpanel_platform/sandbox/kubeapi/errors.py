@@ -75,6 +75,17 @@ def conflict(plural: str, group: str, name: str, why: str) -> ApiError:
     )
 
 
+def stale(plural: str, group: str, name: str) -> ApiError:
+    """A write that carried an outdated resourceVersion (optimistic concurrency)."""
+    return conflict(
+        plural,
+        group,
+        name,
+        "the object has been modified; please apply your changes to the latest version and try "
+        "again",
+    )
+
+
 def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]) -> ApiError:
     """422 Invalid. `causes` are (field, reason type, message), e.g.
     ("metadata.name", "FieldValueRequired", "Required value: name is required")."""

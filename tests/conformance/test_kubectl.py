@@ -74,7 +74,7 @@ def test_get_nodes_and_pods_wide(sandbox: Sandbox, ns: str) -> None:
     assert nodes[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     assert len(nodes) == 4 and all(" Ready " in line for line in nodes[1:])
     sandbox.kubectl("run", "solo", "-n", ns, "--image=busybox:1.36")
-    wait_for(lambda: "Running" in sandbox.kubectl("get", "pod", "solo", "-n", ns).stdout)
+    wait_for(lambda: " 1/1 " in sandbox.kubectl("get", "pod", "solo", "-n", ns).stdout)
     wide = sandbox.kubectl("get", "pods", "-A", "-o", "wide").stdout.splitlines()
     assert wide[0].split()[:8] == [
         "NAMESPACE",

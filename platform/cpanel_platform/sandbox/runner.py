@@ -28,6 +28,8 @@ from . import tls
 from .kubeapi.auth import User
 from .kubeapi.cluster import KubeCluster, listen
 from .seed import K8S_VERSION, seed_cluster
+from .simulator.kube import Kube
+from .world import World
 
 READY_TIMEOUT = 30.0
 
@@ -68,18 +70,26 @@ class Paths:
 
 def _tokens(paths: Paths) -> dict[str, str]:
     """Bearer tokens per sandbox user, made once per state directory."""
-    if paths.tokens.exists():
-        return json.loads(paths.tokens.read_text())
-    tokens = {"admin": secrets.token_urlsafe(24), "viewer": secrets.token_urlsafe(24)}
+    tokens = json.loads(paths.tokens.read_text()) if paths.tokens.exists() else {}
+    missing = [user for user in USERS if user not in tokens]
+    if not missing:
+        return tokens
+    tokens.update({user: secrets.token_urlsafe(24) for user in missing})
     paths.tokens.write_text(json.dumps(tokens))
     paths.tokens.chmod(0o600)
     return tokens
 
 
+USERS = ("admin", "viewer", "actors")
+
+
 def _users(tokens: dict[str, str]) -> dict[str, User]:
+    masters = ("system:masters", "system:authenticated")
     return {
-        tokens["admin"]: User("sandbox-admin", "admin", ("system:masters", "system:authenticated")),
+        tokens["admin"]: User("sandbox-admin", "admin", masters),
         tokens["viewer"]: User("sandbox-viewer", "viewer"),
+        # The simulated kubelets and controllers, as the cluster's own components.
+        tokens["actors"]: User("system:sandbox-actors", "admin", masters),
     }
 
 
@@ -139,7 +149,9 @@ async def serve(
     certs = tls.ensure(state_dir)
     sock = listen(kube_port)
     server = f"https://127.0.0.1:{sock.getsockname()[1]}"
-    cluster = KubeCluster(_users(tokens), K8S_VERSION, paths.kube_store, seed=seed_cluster)
+    cluster = KubeCluster(
+        _users(tokens), K8S_VERSION, paths.kube_store, seed=seed_cluster, kubelet=False
+    )
     config = kubeconfig(server, tokens, certs.ca.read_bytes())
     _write_private(paths.kubeconfig, yaml.safe_dump(config, sort_keys=False))
     ready = asyncio.Event()
@@ -148,6 +160,8 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, cluster.stop)
     await ready.wait()
+    world = World(Kube(server, tokens["actors"], str(certs.ca), "sandbox"), cluster.logs.write)
+    await world.start()
     info = {"pid": os.getpid(), "kube": server}
     paths.runtime.write_text(json.dumps(info))
     if on_ready:
@@ -155,6 +169,7 @@ async def serve(
     try:
         await serving
     finally:
+        await world.stop()
         paths.runtime.unlink(missing_ok=True)
 
 

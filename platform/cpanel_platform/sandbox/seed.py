@@ -88,7 +88,9 @@ def node_name(index: int) -> str:
     return f"lke{CLUSTER_ID}-{POOL_ID}-{0x5F3A1C0 + index * 0x1111:08x}"
 
 
-def seed_cluster(api: Api, nodes: int = 3) -> None:
+def seed_cluster(api: Api, nodes: int = 0) -> None:
+    """The cluster's objects before anything runs; nodes register themselves when their
+    kubelets start, so tests of the bare API server may ask for some here."""
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
         api.create(api.preferred("", "namespaces"), "", {"metadata": {"name": ns}})
     api.create(

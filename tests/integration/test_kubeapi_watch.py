@@ -3,7 +3,6 @@ and a small retained window, over plain HTTP."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -11,41 +10,18 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from cpanel_platform.sandbox.kubeapi.auth import User
-from cpanel_platform.sandbox.kubeapi.cluster import KubeCluster, listen
-from cpanel_platform.sandbox.seed import K8S_VERSION, seed_cluster
+
+from tests.integration.conftest import TOKEN, make_cluster, serve
 
 CMS = "/api/v1/namespaces/default/configmaps"
 
 
 @pytest.fixture(scope="module")
 def http() -> Iterator[httpx.Client]:
-    cluster = KubeCluster(
-        {"t": User("admin", "admin")},
-        K8S_VERSION,
-        seed=seed_cluster,
-        bookmark_interval=0.3,
-        watch_window=50,
-    )
-    sock = listen()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    async def main() -> None:
-        started = asyncio.Event()
-        serving = asyncio.create_task(cluster.serve(sock, started))
-        await started.wait()
-        ready.set()
-        await serving
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    ready.wait(10)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    with httpx.Client(base_url=url, headers={"Authorization": "Bearer t"}, timeout=10) as client:
-        yield client
-    loop.call_soon_threadsafe(cluster.stop)
-    thread.join(10)
+    for served in serve(make_cluster(bookmark_interval=0.3, watch_window=50)):
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=served.url, headers=headers, timeout=10) as client:
+            yield client
 
 
 def events(http: httpx.Client, query: str) -> list[dict]:

@@ -160,7 +160,7 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, cluster.stop)
     await ready.wait()
-    world = World(Kube(server, tokens["actors"], str(certs.ca), "sandbox"), cluster.logs.write)
+    world = World(Kube(server, tokens["actors"], str(certs.ca), "sandbox"), cluster.logs)
     await world.start()
     info = {"pid": os.getpid(), "kube": server}
     paths.runtime.write_text(json.dumps(info))

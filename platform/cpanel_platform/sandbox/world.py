@@ -12,15 +12,15 @@ from typing import Any
 
 from .seed import CLUSTER_ID, node, node_name
 from .simulator.kube import Kube
-from .simulator.kubelet import Kubelets, LogWriter
+from .simulator.kubelet import ContainerLogs, Kubelets
 
 NODES = 3
 
 
 class World:
-    def __init__(self, kube: Kube, write_log: LogWriter, nodes: int = NODES) -> None:
+    def __init__(self, kube: Kube, logs: ContainerLogs, nodes: int = NODES) -> None:
         self.kube = kube
-        self.kubelets = Kubelets(kube, write_log)
+        self.kubelets = Kubelets(kube, logs)
         self._machines = [node(node_name(i), i, CLUSTER_ID * 1000 + i) for i in range(nodes)]
         self._tasks: list[asyncio.Task[Any]] = []
 

@@ -13,15 +13,24 @@ import copy
 import datetime as dt
 import ipaddress
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+import httpx
 
 from .kube import LEASES, NODES, PODS, Kube, KubeError
 
 log = logging.getLogger(__name__)
 
-LogWriter = Callable[[str, str, str], None]  # (pod uid, container, line)
+
+class ContainerLogs(Protocol):
+    """Where container output goes (the API server's `log` subresource reads it)."""
+
+    def write(self, uid: str, container: str, line: str) -> None: ...
+
+    def restart(self, uid: str, container: str) -> None: ...
+
+
 _POD_NET = ipaddress.ip_network("10.2.0.0/16")
 
 
@@ -70,9 +79,9 @@ def _condition(status: dict[str, Any], ctype: str, value: str, reason: str = "")
 
 
 class Kubelets:
-    def __init__(self, kube: Kube, write_log: LogWriter, timings: Timings | None = None) -> None:
+    def __init__(self, kube: Kube, logs: ContainerLogs, timings: Timings | None = None) -> None:
         self.kube = kube
-        self.write_log = write_log
+        self.logs = logs
         self.timings = timings or Timings()
         self.bad_images: set[str] = set()
         self._nodes: dict[str, _Node] = {}
@@ -108,7 +117,7 @@ class Kubelets:
         while True:
             try:
                 await self._renew(node)
-            except (KubeError, OSError) as err:
+            except (KubeError, httpx.HTTPError) as err:
                 log.debug("heartbeat of %s failed: %s", node.name, err)
             await asyncio.sleep(self.timings.heartbeat)
 
@@ -184,8 +193,10 @@ class Kubelets:
             elif pod["status"].get("phase") == "Running":
                 await self._keep_running(pod)
         except KubeError as err:
-            if err.code not in (404, 409):
+            if err.code not in (404, 409):  # gone, or changed under us: the next event decides
                 log.warning("kubelet: pod %s: %s", pod["metadata"]["name"], err)
+        except httpx.HTTPError as err:
+            log.debug("kubelet: pod %s: API unreachable: %s", pod["metadata"]["name"], err)
 
     async def _status(self, pod: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
         meta = pod["metadata"]
@@ -227,7 +238,7 @@ class Kubelets:
         ]
         pod = await self._status(pod, status)
         for c in containers:
-            self.write_log(pod["metadata"]["uid"], c["name"], f"starting {c['image']}")
+            self.logs.write(pod["metadata"]["uid"], c["name"], f"starting {c['image']}")
         await self._keep_running(pod)
 
     def _container(
@@ -265,7 +276,7 @@ class Kubelets:
             _condition(status, ctype, "True")
         pod = await self._status(pod, status)
         for c in containers:
-            self.write_log(pod["metadata"]["uid"], c["name"], "ready to serve")
+            self.logs.write(pod["metadata"]["uid"], c["name"], "ready to serve")
         if pod["spec"].get("restartPolicy", "Always") != "Always":
             await asyncio.sleep(self.timings.run_to_completion)
             await self._complete(pod)
@@ -287,7 +298,7 @@ class Kubelets:
                     }
                 },
             )
-            self.write_log(pod["metadata"]["uid"], cs["name"], "done")
+            self.logs.write(pod["metadata"]["uid"], cs["name"], "done")
         status["phase"] = "Succeeded"
         for ctype in ("Ready", "ContainersReady"):
             _condition(status, ctype, "False", "PodCompleted")
@@ -302,7 +313,7 @@ class Kubelets:
         while True:
             await asyncio.sleep(self.timings.crash_after)
             for c in bad:
-                self.write_log(
+                self.logs.write(
                     pod["metadata"]["uid"], c["name"], "panic: cannot connect to database; exiting"
                 )
             delay = min(self.timings.backoff * 2**restarts, self.timings.backoff * 8)
@@ -333,6 +344,9 @@ class Kubelets:
             pod = await self._status(pod, status)
             restarts += 1
             await asyncio.sleep(delay)
+            for c in bad:
+                self.logs.restart(pod["metadata"]["uid"], c["name"])
+                self.logs.write(pod["metadata"]["uid"], c["name"], f"starting {c['image']}")
             status = copy.deepcopy(pod["status"])
             for cs in status.get("containerStatuses") or []:
                 if cs["name"] in names:

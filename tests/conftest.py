@@ -10,11 +10,13 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cpanel_platform.sandbox import runner
 
 KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or "kubectl"
+LINODE_CLI = shutil.which("linode-cli", path=str(Path(sys.executable).parent)) or "linode-cli"
 
 
 @dataclass
@@ -23,6 +25,7 @@ class Sandbox:
     kube_url: str
     kubeconfig: Path
     home: Path
+    env: dict[str, str]
 
     def kubectl(
         self,
@@ -49,12 +52,37 @@ class Sandbox:
     def json(self, *args: str, context: str | None = None) -> dict:
         return json.loads(self.kubectl(*args, "-o", "json", context=context).stdout)
 
+    def linode_cli(self, *args: str) -> Any:
+        """linode-cli's JSON answer, pointed at the sandbox's Linode API."""
+        env = {
+            **os.environ,
+            **self.env,
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+        }
+        proc = subprocess.run(
+            [LINODE_CLI, "--suppress-warnings", *args, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"linode-cli {' '.join(args)} failed:\n{proc.stderr}")
+        return json.loads(proc.stdout) if proc.stdout.strip() else None
 
-def start_sandbox(state_dir: Path) -> Sandbox:
-    info = runner.start_detached(state_dir)
+
+def start_sandbox(state_dir: Path, speed: float = 1.0) -> Sandbox:
+    info = runner.start_detached(state_dir, speed)
     home = state_dir / "home"
     home.mkdir(exist_ok=True)
-    return Sandbox(state_dir, info["kube"], runner.Paths(state_dir).kubeconfig, home)
+    return Sandbox(
+        state_dir,
+        info["kube"],
+        runner.Paths(state_dir).kubeconfig,
+        home,
+        runner.env_exports(state_dir, info),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -69,5 +97,5 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 def fresh_sandbox(tmp_path: Path) -> Iterator[Callable[[], Sandbox]]:
     """A private sandbox for tests that restart or stop it."""
     state = tmp_path / "sandbox"
-    yield lambda: start_sandbox(state)
+    yield lambda speed=1.0: start_sandbox(state, speed)
     runner.stop(state)

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from cpanel_platform.sandbox.kubeapi.auth import User
-from cpanel_platform.sandbox.kubeapi.cluster import KubeCluster, listen
+from cpanel_platform.sandbox.kubeapi.cluster import KubeCluster
 from cpanel_platform.sandbox.seed import K8S_VERSION, seed_cluster
+from cpanel_platform.sandbox.serving import listen
 
 TOKEN = "integration-admin"
 

@@ -33,7 +33,7 @@ def world(bare_cluster: Served) -> Iterator[tuple[Served, Kubelets]]:
         kubelets.bad_images.add("app:broken")
         bare_cluster.loop.create_task(kubelets.run())
         for i in range(2):
-            await kubelets.start_node(node(node_name(i), i, 1000 + i))
+            kubelets.start_node(node(node_name(i), i, 1000 + i))
         return kubelets
 
     kubelets = bare_cluster.call(start())
@@ -61,8 +61,13 @@ def _pods(served: Served, kube: Kube, label: str) -> list[dict]:
 def test_nodes_register_and_heartbeat(world) -> None:
     served, kubelets = world
     kube = kubelets.kube
-    nodes = served.call(kube.list(NODES))["items"]
-    assert sorted(n["metadata"]["name"] for n in nodes) == [node_name(0), node_name(1)]
+    names = wait(
+        lambda: (
+            len(items := served.call(kube.list(NODES))["items"]) == 2
+            and sorted(n["metadata"]["name"] for n in items)
+        )
+    )
+    assert names == [node_name(0), node_name(1)]
     lease = wait(
         lambda: served.cluster.api.find(
             "coordination.k8s.io", "leases", "kube-node-lease", node_name(0)

@@ -36,7 +36,7 @@ def storage(bare_cluster: Served) -> Iterator[tuple[Served, Kube, RecordingCloud
         kubelets = Kubelets(kube, bare_cluster.cluster.logs, Timings(create=0.05, ready=0.05))
         bare_cluster.loop.create_task(kubelets.run())
         bare_cluster.loop.create_task(Storage(kube, cloud).run())
-        await kubelets.start_node(node(node_name(5), 5, 5005))
+        kubelets.start_node(node(node_name(5), 5, 5005))
         return kube
 
     yield bare_cluster, bare_cluster.call(start()), cloud

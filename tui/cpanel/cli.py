@@ -33,12 +33,33 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
         )
         if name == "up":
             p.add_argument("--detach", action="store_true", help="run in the background")
+            p.add_argument(
+                "--speed",
+                type=_positive,
+                default=1.0,
+                help="simulated time runs this many times faster (default: 1)",
+            )
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
 
 
 def _print_ready(info: dict, state: Path, stop_hint: str) -> None:
-    kubeconfig = runner.Paths(state).kubeconfig
-    console.print(f"[green]Sandbox ready[/]: Kubernetes API {info['kube']}")
-    console.print(f"In another shell:  export KUBECONFIG={kubeconfig}; kubectl get nodes")
+    flag = "" if state == runner.default_state_dir() else f" --state-dir {state}"
+    console.print(
+        f"[green]Sandbox ready[/]: Kubernetes API {info['kube']}, Linode API {info['linode']}"
+    )
+    console.print(
+        f'In another shell:  eval "$({sys.argv[0]} sandbox env{flag})"; '
+        "kubectl get nodes; linode-cli lke clusters-list"
+    )
     console.print(f"Contexts: sandbox (admin), sandbox-viewer (read-only). {stop_hint}")
 
 
@@ -53,23 +74,28 @@ def _sandbox(args: argparse.Namespace) -> int:
         if args.detach:
             flag = "" if state == runner.default_state_dir() else f" --state-dir {state}"
             _print_ready(
-                runner.start_detached(state), state, f"`cpanel sandbox down{flag}` stops it."
+                runner.start_detached(state, args.speed),
+                state,
+                f"`cpanel sandbox down{flag}` stops it.",
             )
             return 0
         console.print("Starting the sandbox…")
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(
                 runner.serve(
-                    state, on_ready=lambda info: _print_ready(info, state, "Ctrl-C stops it.")
+                    state,
+                    args.speed,
+                    on_ready=lambda info: _print_ready(info, state, "Ctrl-C stops it."),
                 )
             )
         console.print("Sandbox stopped.")
         return 0
     if args.action == "env":
-        if not runner.read_runtime(state):
+        info = runner.read_runtime(state)
+        if not info:
             console.print("[red]No sandbox runs[/]; start one with `cpanel sandbox up --detach`.")
             return 1
-        for key, value in runner.env_exports(state).items():
+        for key, value in runner.env_exports(state, info).items():
             print(f"export {key}={shlex.quote(value)}")
         return 0
     if args.action == "status":
@@ -78,7 +104,10 @@ def _sandbox(args: argparse.Namespace) -> int:
             console.print(f"No sandbox runs for {state}.")
             return 3
         health = "answering" if runner.answers(info["kube"], state) else "[red]not answering[/]"
-        console.print(f"Sandbox pid {info['pid']}: Kubernetes API {info['kube']} ({health})")
+        console.print(
+            f"Sandbox pid {info['pid']}: Kubernetes API {info['kube']} ({health}), "
+            f"Linode API {info['linode']}"
+        )
         console.print(f"kubeconfig: {runner.Paths(state).kubeconfig}")
         return 0
     stopped = runner.stop(state)

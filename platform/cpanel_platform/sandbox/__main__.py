@@ -12,9 +12,9 @@ from .runner import default_state_dir, serve
 def main() -> None:
     parser = argparse.ArgumentParser(prog="cpanel-sandbox")
     parser.add_argument("--state-dir", type=Path, default=default_state_dir())
-    parser.add_argument("--kube-port", type=int, default=0)
+    parser.add_argument("--speed", type=float, default=1.0)
     args = parser.parse_args()
-    asyncio.run(serve(args.state_dir, args.kube_port))
+    asyncio.run(serve(args.state_dir, args.speed))
 
 
 if __name__ == "__main__":

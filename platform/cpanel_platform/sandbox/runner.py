@@ -26,8 +26,10 @@ import yaml
 
 from . import tls
 from .kubeapi.auth import User
-from .kubeapi.cluster import KubeCluster, listen
-from .seed import K8S_VERSION, seed_cluster
+from .kubeapi.cluster import NODE_GRACE_SECONDS, KubeCluster
+from .linodeapi import LinodeServer
+from .seed import seed_cluster
+from .serving import listen
 from .simulator.kube import Kube
 from .world import World
 
@@ -80,7 +82,7 @@ def _tokens(paths: Paths) -> dict[str, str]:
     return tokens
 
 
-USERS = ("admin", "viewer", "actors")
+USERS = ("admin", "viewer", "actors", "linode")
 
 
 def _users(tokens: dict[str, str]) -> dict[str, User]:
@@ -138,7 +140,7 @@ def _write_private(path: Path, text: str) -> None:
 
 async def serve(
     state_dir: Path,
-    kube_port: int = 0,
+    speed: float = 1.0,
     on_ready: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Run every sandbox server until signalled; `on_ready` gets the runtime info once all
@@ -147,27 +149,44 @@ async def serve(
     state_dir.mkdir(parents=True, exist_ok=True)
     tokens = _tokens(paths)
     certs = tls.ensure(state_dir)
-    sock = listen(kube_port)
-    server = f"https://127.0.0.1:{sock.getsockname()[1]}"
+    kube_sock, linode_sock = listen(), listen()
+    kube_url = f"https://127.0.0.1:{kube_sock.getsockname()[1]}"
+    linode_url = f"http://127.0.0.1:{linode_sock.getsockname()[1]}/v4"
+    world = World(speed=speed)
     cluster = KubeCluster(
-        _users(tokens), K8S_VERSION, paths.kube_store, seed=seed_cluster, kubelet=False
+        _users(tokens),
+        world.git_version,
+        paths.kube_store,
+        seed=seed_cluster,
+        kubelet=False,
+        node_grace=NODE_GRACE_SECONDS / speed,
     )
-    config = kubeconfig(server, tokens, certs.ca.read_bytes())
-    _write_private(paths.kubeconfig, yaml.safe_dump(config, sort_keys=False))
-    ready = asyncio.Event()
-    serving = asyncio.create_task(cluster.serve(sock, ready, (certs.cert, certs.key)))
+    config = yaml.safe_dump(kubeconfig(kube_url, tokens, certs.ca.read_bytes()), sort_keys=False)
+    _write_private(paths.kubeconfig, config)
+    world.linode.set_kubeconfig(world.cluster_id, config)
+    linode = LinodeServer(world.linode, {tokens["linode"]: "sandbox"})
+    kube_ready, linode_ready = asyncio.Event(), asyncio.Event()
+    servers = [
+        asyncio.create_task(cluster.serve(kube_sock, kube_ready, (certs.cert, certs.key))),
+        asyncio.create_task(linode.serve(linode_sock, linode_ready)),
+    ]
+
+    def stop() -> None:
+        cluster.stop()
+        linode.stop()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, cluster.stop)
-    await ready.wait()
-    world = World(Kube(server, tokens["actors"], str(certs.ca), "sandbox"), cluster.logs)
-    await world.start()
-    info = {"pid": os.getpid(), "kube": server}
+        loop.add_signal_handler(sig, stop)
+    await kube_ready.wait()
+    await linode_ready.wait()
+    await world.start(Kube(kube_url, tokens["actors"], str(certs.ca), "sandbox"), cluster.logs)
+    info = {"pid": os.getpid(), "kube": kube_url, "linode": linode_url}
     paths.runtime.write_text(json.dumps(info))
     if on_ready:
         on_ready(info)
     try:
-        await serving
+        await asyncio.gather(*servers)
     finally:
         await world.stop()
         paths.runtime.unlink(missing_ok=True)
@@ -196,7 +215,7 @@ def answers(url: str, state_dir: Path) -> bool:
         return False
 
 
-def start_detached(state_dir: Path) -> dict[str, Any]:
+def start_detached(state_dir: Path, speed: float = 1.0) -> dict[str, Any]:
     """Start the sandbox in the background; return once every server answers."""
     running = read_runtime(state_dir)
     if running:
@@ -205,7 +224,15 @@ def start_detached(state_dir: Path) -> dict[str, Any]:
     paths = Paths(state_dir)
     with paths.log.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cpanel_platform.sandbox", "--state-dir", str(state_dir)],
+            [
+                sys.executable,
+                "-m",
+                "cpanel_platform.sandbox",
+                "--state-dir",
+                str(state_dir),
+                "--speed",
+                str(speed),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -253,5 +280,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def env_exports(state_dir: Path) -> dict[str, str]:
-    return {"KUBECONFIG": str(Paths(state_dir).kubeconfig)}
+def env_exports(state_dir: Path, info: dict[str, Any]) -> dict[str, str]:
+    """What a shell needs to point kubectl, linode-cli and cpanel at this sandbox."""
+    token = _tokens(Paths(state_dir))["linode"]
+    linode = httpx.URL(info["linode"])
+    return {
+        "KUBECONFIG": str(Paths(state_dir).kubeconfig),
+        "LINODE_TOKEN": token,
+        "LINODE_API_URL": info["linode"],
+        "LINODE_CLI_TOKEN": token,
+        "LINODE_CLI_API_HOST": f"{linode.host}:{linode.port}",
+        "LINODE_CLI_API_SCHEME": linode.scheme,
+        "LINODE_CLI_API_VERSION": "v4",
+    }

@@ -14,8 +14,19 @@ NODE_TYPE = "g6-dedicated-8"
 REGION = "us-east"
 
 
-def node(name: str, index: int, linode_id: int) -> dict[str, Any]:
-    ip = f"192.168.139.{10 + index}"
+def node(
+    name: str,
+    index: int,
+    linode_id: int,
+    *,
+    version: str = K8S_VERSION,
+    pool_id: int = POOL_ID,
+    instance_type: str = NODE_TYPE,
+    region: str = REGION,
+    ips: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """The Node a kubelet registers for Linode `linode_id`; `ips` are (public, private)."""
+    public, private = ips or (f"172.105.{index}.{20 + index}", f"192.168.139.{10 + index}")
     ready = {
         "type": "Ready",
         "status": "True",
@@ -37,9 +48,9 @@ def node(name: str, index: int, linode_id: int) -> dict[str, Any]:
                 "kubernetes.io/hostname": name,
                 "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64",
-                "node.kubernetes.io/instance-type": NODE_TYPE,
-                "topology.kubernetes.io/region": REGION,
-                "lke.linode.com/pool-id": str(POOL_ID),
+                "node.kubernetes.io/instance-type": instance_type,
+                "topology.kubernetes.io/region": region,
+                "lke.linode.com/pool-id": str(pool_id),
             },
             "annotations": {"lke.linode.com/wgip": f"172.31.0.{index + 1}"},
         },
@@ -52,8 +63,8 @@ def node(name: str, index: int, linode_id: int) -> dict[str, Any]:
             "conditions": [*pressure, ready],
             "addresses": [
                 {"type": "Hostname", "address": name},
-                {"type": "ExternalIP", "address": f"172.105.{index}.{20 + index}"},
-                {"type": "InternalIP", "address": ip},
+                {"type": "ExternalIP", "address": public},
+                {"type": "InternalIP", "address": private},
             ],
             "capacity": {
                 "cpu": "8",
@@ -68,8 +79,8 @@ def node(name: str, index: int, linode_id: int) -> dict[str, Any]:
                 "ephemeral-storage": "296784015108",
             },
             "nodeInfo": {
-                "kubeletVersion": K8S_VERSION,
-                "kubeProxyVersion": K8S_VERSION,
+                "kubeletVersion": version,
+                "kubeProxyVersion": version,
                 "osImage": "Debian GNU/Linux 12 (bookworm)",
                 "kernelVersion": "6.1.0-28-cloud-amd64",
                 "containerRuntimeVersion": "containerd://1.7.24",

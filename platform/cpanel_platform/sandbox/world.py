@@ -1,40 +1,147 @@
-"""The sandbox's living platform: the simulated actors around the Kubernetes API emulator.
+"""The sandbox's living platform: an LKE cluster behind the Linode API whose Linodes run
+simulated kubelets, with Block Storage and the cloud controller manager around them.
 
-For now the world is one LKE pool of nodes whose kubelets run the pods; the Linode API, the
-baseline components and their metrics join it here.
+The Linode side is the source of truth for machines: a Linode that starts running boots a
+kubelet that registers its Node; a Linode that is deleted takes its kubelet with it, and the
+cloud controller manager removes the Node once it has gone NotReady.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from typing import Any
 
-from .seed import CLUSTER_ID, node, node_name
+from .linodeapi import LinodeState, Timings
+from .linodeapi.errors import LinodeError
+from .seed import node
+from .simulator.ccm import CloudNodeLifecycle
 from .simulator.kube import Kube
 from .simulator.kubelet import ContainerLogs, Kubelets
+from .simulator.kubelet import Timings as KubeletTimings
+from .simulator.storage import Storage
 
-NODES = 3
+OFFERED_VERSIONS = ("1.35", "1.36", "1.37")
+PROD = {
+    "label": "prod",
+    "region": "us-east",
+    "k8s_version": "1.36",  # one minor behind the newest offered: an upgrade is possible
+    "node_pools": [{"type": "g6-dedicated-8", "count": 3}],
+    "control_plane": {"high_availability": True},
+    "tags": ["production"],
+}
+PATCH_RELEASE = 2  # every offered minor runs as its .2 patch release
 
 
 class World:
-    def __init__(self, kube: Kube, logs: ContainerLogs, nodes: int = NODES) -> None:
-        self.kube = kube
-        self.kubelets = Kubelets(kube, logs)
-        self._machines = [node(node_name(i), i, CLUSTER_ID * 1000 + i) for i in range(nodes)]
+    def __init__(self, seed: int = 0, speed: float = 1.0) -> None:
+        """`speed` > 1 makes machines boot, heartbeat and fail over that many times faster."""
+        self.speed = speed
+        boot = Timings()
+        self.linode = LinodeState(
+            seed=seed,
+            versions=OFFERED_VERSIONS,
+            timings=Timings(
+                create_delay=boot.create_delay / speed,
+                boot_delay=boot.boot_delay / speed,
+                control_plane_delay=boot.control_plane_delay / speed,
+            ),
+        )
+        self.cluster_id = self.linode.lke.create_cluster(PROD, "sandbox").id
+        self.linode.settle()  # the cluster exists and its Linodes run before anyone looks
+        self.linode.listener = self
         self._tasks: list[asyncio.Task[Any]] = []
+        self._kube: Kube | None = None
+        self.kubelets: Kubelets | None = None
+        self._booted = 0
 
-    async def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self.kubelets.run(), name="kubelets"))
-        for machine in self._machines:
-            await self.kubelets.start_node(machine)
+    @property
+    def git_version(self) -> str:
+        minor = self.linode.lke.cluster(self.cluster_id).k8s_version
+        return f"v{minor}.{PATCH_RELEASE}"
+
+    def region(self) -> str:
+        return self.linode.lke.cluster(self.cluster_id).region
+
+    async def start(self, kube: Kube, logs: ContainerLogs) -> None:
+        """Bring the actors up against the Kubernetes API at `kube`."""
+        self._kube = kube
+        usual = KubeletTimings()
+        self.kubelets = Kubelets(
+            kube, logs, dataclasses.replace(usual, heartbeat=usual.heartbeat / self.speed)
+        )
+        self._tasks += [
+            asyncio.create_task(self.kubelets.run(), name="kubelets"),
+            asyncio.create_task(Storage(kube, self).run(), name="storage"),
+            asyncio.create_task(
+                CloudNodeLifecycle(kube, self.instance_exists, 5.0 / self.speed).run(),
+                name="cloud-controller-manager",
+            ),
+        ]
+        cluster = self.linode.lke.cluster(self.cluster_id)
+        for pool in cluster.pools.values():
+            for lke_node in pool.nodes:
+                if lke_node.instance_id:
+                    instance = self.linode.lke.instance(lke_node.instance_id)
+                    self._boot(pool.id, self.linode.lke.instance_json(instance))
 
     async def stop(self) -> None:
-        for name in self.kubelets.nodes():
-            self.kubelets.stop_node(name)
+        if self.kubelets:
+            for name in self.kubelets.nodes():
+                self.kubelets.stop_node(name)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.kube.close()
+        if self._kube:
+            await self._kube.close()
+
+    # -- the Linode listener -------------------------------------------------------------
+    def instance_running(
+        self, cluster_id: int, pool_id: int, node_id: str, instance: dict[str, Any]
+    ) -> None:
+        if self.kubelets is not None:
+            self._boot(pool_id, instance)
+
+    def instance_deleted(
+        self, cluster_id: int, pool_id: int, node_id: str, instance: dict[str, Any]
+    ) -> None:
+        if self.kubelets is not None:
+            self.kubelets.stop_node(instance["label"])
+
+    def _boot(self, pool_id: int, instance: dict[str, Any]) -> None:
+        """The Linode's kubelet starts and registers the Node, on the cluster's version."""
+        assert self.kubelets is not None
+        public, private = (instance["ipv4"] + ["", ""])[:2]
+        body = node(
+            instance["label"],
+            self._booted,
+            instance["id"],
+            version=self.git_version,
+            pool_id=pool_id,
+            instance_type=instance["type"],
+            region=instance["region"],
+            ips=(public, private),
+        )
+        self._booted += 1
+        self.kubelets.start_node(body)
+
+    def instance_exists(self, instance_id: int) -> bool:
+        try:
+            self.linode.lke.instance(instance_id)
+        except LinodeError:
+            return False
+        return True
+
+    # -- Block Storage (the storage.Volumes protocol) ------------------------------------
+    def create_volume(self, label: str, size_gb: int) -> int:
+        return self.linode.upsert_volume(label, size_gb, self.region())["id"]
+
+    def attach_volume(self, volume_id: int, node_name: str | None) -> None:
+        volume = self.linode.volumes.get(volume_id)
+        linode_id = next(
+            (i.id for i in self.linode.lke.instances.values() if i.label == node_name), None
+        )
+        self.linode.upsert_volume(volume["label"], volume["size"], volume["region"], linode_id)

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from ..serving import QuietServer
 from .api import Api
 from .auth import User
 from .controllers.base import Controller
@@ -20,6 +21,7 @@ from .controllers.disruption import DisruptionController
 from .controllers.gc import GarbageCollector
 from .controllers.minimal_kubelet import MinimalKubelet
 from .controllers.namespace import NamespaceController
+from .controllers.nodelifecycle import GRACE_SECONDS as NODE_GRACE_SECONDS
 from .controllers.nodelifecycle import NodeLifecycleController
 from .controllers.replicaset import ReplicaSetController
 from .controllers.scheduler import Scheduler
@@ -40,27 +42,6 @@ def _workload_controllers() -> list[type[Controller]]:
     return [StatefulSetController, DaemonSetController, JobController, CronJobController]
 
 
-class _Server(uvicorn.Server):
-    """Signals belong to the sandbox process: it ends watch streams before the server stops,
-    so nothing is cut off mid-response."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def listen(port: int = 0) -> socket.socket:
-    """A listening socket on 127.0.0.1 (port 0: a free one)."""
-    # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say
-    # so, and without it every response waits ~40 ms for the client's delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock
-
-
 class KubeCluster:
     """One emulated cluster. `seed` fills a fresh store; `kubelet` runs the minimal kubelet."""
 
@@ -73,6 +54,7 @@ class KubeCluster:
         kubelet: bool = True,
         bookmark_interval: float = 30.0,
         watch_window: int = 20000,
+        node_grace: float = NODE_GRACE_SECONDS,
     ) -> None:
         self.store = Store(window=watch_window)
         self.state_file = state_file
@@ -91,10 +73,10 @@ class KubeCluster:
             DisruptionController,
             GarbageCollector,
             NamespaceController,
-            NodeLifecycleController,
             *_workload_controllers(),
         ]
         self.controllers: list[Controller] = [k(self.api) for k in kinds]
+        self.controllers.append(NodeLifecycleController(self.api, node_grace))
         self._uvicorn: uvicorn.Server | None = None
         if kubelet:
             self.controllers.append(MinimalKubelet(self.api, self.logs))
@@ -116,7 +98,7 @@ class KubeCluster:
             ssl_certfile=cert,
             ssl_keyfile=key,
         )
-        server = self._uvicorn = _Server(config)
+        server = self._uvicorn = QuietServer(config)
         tasks = [asyncio.create_task(c.run(), name=c.name) for c in self.controllers]
         if self.state_file:
             tasks.append(asyncio.create_task(self._saver()))

@@ -7,11 +7,19 @@ from typing import Any
 
 from .errors import bad_field
 
-_NAMES = {str: "a string", int: "an integer", bool: "a boolean", list: "an array", dict: "an object"}
+_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean",
+    list: "an array",
+    dict: "an object",
+}
 REQUIRED: Any = object()
 
 
-def take(body: Mapping[str, Any], name: str, kind: type, default: Any = REQUIRED, at: str = "") -> Any:
+def take(
+    body: Mapping[str, Any], name: str, kind: type, default: Any = REQUIRED, at: str = ""
+) -> Any:
     """`body[name]` if it is a `kind`; `default` when absent or null. `at` prefixes the field
     path of nested objects in errors (e.g. "node_pools[0].")."""
     value = body.get(name)

@@ -22,6 +22,7 @@ class IdAllocator:
     def __init__(self, seed: int = 0, starts: Mapping[str, int] | None = None) -> None:
         self._next = {**STARTS, **(starts or {})}
         self.rng = random.Random(seed)
+        self._suffixes: set[str] = set()
 
     def next(self, kind: str) -> int:
         value = self._next[kind]
@@ -33,8 +34,13 @@ class IdAllocator:
 
     def node_suffix(self, now: float) -> str:
         """The hex that names a node and its Linode: like LKE's, the creation time in hex
-        followed by four random digits."""
-        return f"{int(now):08x}{self.hex(4)}"
+        followed by four random digits, never the same twice (a pool may grow by dozens of
+        nodes in one second)."""
+        while True:
+            suffix = f"{int(now):08x}{self.hex(4)}"
+            if suffix not in self._suffixes:
+                self._suffixes.add(suffix)
+                return suffix
 
     def public_ipv4(self) -> str:
         return f"172.234.{self.rng.randrange(1, 255)}.{self.rng.randrange(1, 255)}"

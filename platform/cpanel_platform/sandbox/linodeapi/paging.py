@@ -1,4 +1,4 @@
-"""Paged lists: `page` and `page_size` (25–500, default 100) in, `{data, page, pages, results}`
+"""Paged lists: `page` and `page_size` (25 to 500, default 100) in, `{data, page, pages, results}`
 out. A page past the end is empty, as the real API answers."""
 
 from __future__ import annotations

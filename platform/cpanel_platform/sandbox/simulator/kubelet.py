@@ -88,16 +88,14 @@ class Kubelets:
         self._next_ip = 10
 
     # -- nodes ---------------------------------------------------------------------------
-    async def start_node(self, node: dict[str, Any]) -> None:
+    def start_node(self, node: dict[str, Any]) -> None:
         """A machine booted: its kubelet registers the Node and starts heartbeating."""
         name = node["metadata"]["name"]
         if name in self._nodes:
             return
         entry = _Node(name, node, len(self._nodes))
         self._nodes[name] = entry
-        existing = await self.kube.get(NODES, "", name)
-        if existing is None:
-            await self.kube.create(NODES, "", node)
+        # The first heartbeat registers the Node; later ones register it again if it vanished.
         entry.heartbeat = asyncio.create_task(self._heartbeat(entry))
 
     def stop_node(self, name: str) -> None:

@@ -1,0 +1,52 @@
+"""The Linode cloud controller manager's node lifecycle: a Node whose Linode no longer exists
+is deleted once it has gone NotReady, so its pods are rescheduled elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from .kube import NODES, Kube, KubeError
+
+log = logging.getLogger(__name__)
+PROVIDER = "linode://"
+
+
+def linode_id(node: dict[str, Any]) -> int | None:
+    provider = node["spec"].get("providerID", "")
+    return int(provider[len(PROVIDER) :]) if provider.startswith(PROVIDER) else None
+
+
+def _ready(node: dict[str, Any]) -> bool:
+    return any(
+        c["type"] == "Ready" and c["status"] == "True"
+        for c in node.get("status", {}).get("conditions", [])
+    )
+
+
+class CloudNodeLifecycle:
+    def __init__(
+        self, kube: Kube, instance_exists: Callable[[int], bool], period: float = 5.0
+    ) -> None:
+        self.kube = kube
+        self.instance_exists = instance_exists
+        self.period = period
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except (KubeError, httpx.HTTPError) as err:
+                log.debug("cloud node lifecycle: %s", err)
+            await asyncio.sleep(self.period)
+
+    async def sweep(self) -> None:
+        for node in (await self.kube.list(NODES))["items"]:
+            instance = linode_id(node)
+            if instance is not None and not _ready(node) and not self.instance_exists(instance):
+                log.info("deleting node %s: Linode %s is gone", node["metadata"]["name"], instance)
+                await self.kube.delete(NODES, "", node["metadata"]["name"])

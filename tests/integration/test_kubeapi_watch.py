@@ -11,17 +11,21 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.integration.conftest import TOKEN, make_cluster, serve
+from tests.integration.conftest import TOKEN, Served, make_cluster, serve
 
 CMS = "/api/v1/namespaces/default/configmaps"
 
 
 @pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    for served in serve(make_cluster(bookmark_interval=0.3, watch_window=50)):
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        with httpx.Client(base_url=served.url, headers=headers, timeout=10) as client:
-            yield client
+def served() -> Iterator[Served]:
+    yield from serve(make_cluster(bookmark_interval=0.3, watch_window=50))
+
+
+@pytest.fixture(scope="module")
+def http(served: Served) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=served.url, headers=headers, timeout=10) as client:
+        yield client
 
 
 def events(http: httpx.Client, query: str) -> list[dict]:
@@ -89,3 +93,13 @@ def test_delete_collection(http: httpx.Client) -> None:
     r = http.delete(f"{CMS}?labelSelector=bulk%3Dyes")
     assert r.status_code == 200 and len(r.json()["items"]) == 3
     assert not http.get(f"{CMS}?labelSelector=bulk%3Dyes").json()["items"]
+
+
+def test_service_proxy_reaches_a_registered_backend(served: Served, http: httpx.Client) -> None:
+    proxy = "/api/v1/namespaces/default/services/kubernetes:https/proxy/healthz"
+    assert http.get(proxy).status_code == 503  # nothing registered behind it yet
+    served.cluster.server.proxy.register("default", "kubernetes", served.url)
+    r = http.get(proxy)
+    assert r.status_code == 200 and r.text == "ok"
+    missing = http.get("/api/v1/namespaces/default/services/nope/proxy/")
+    assert missing.status_code == 404 and missing.json()["reason"] == "NotFound"

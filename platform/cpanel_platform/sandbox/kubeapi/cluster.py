@@ -115,6 +115,7 @@ class KubeCluster:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            await self.server.proxy.close()
             self.save()
 
     def stop(self) -> None:

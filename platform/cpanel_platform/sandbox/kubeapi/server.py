@@ -32,12 +32,14 @@ from .errors import (
     forbidden,
     gone,
     method_not_allowed,
+    not_found,
     too_large,
     unauthorized,
     unsupported_media_type,
 )
 from .eviction import evict
 from .logs import LogBook
+from .proxy import ServiceProxy, service_name
 from .resources import ResourceType
 from .selectors import parse_field_selector, parse_label_selector
 from .store import Event, Subscription
@@ -96,6 +98,7 @@ class KubeServer:
         self.logs = logs
         self.bookmark_interval = bookmark_interval
         self._watches: set[Subscription] = set()
+        self.proxy = ServiceProxy()
         self.app = Starlette(
             routes=[
                 Route(
@@ -196,6 +199,13 @@ class KubeServer:
             if doc is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return _json(doc)
+        if (
+            group == ""
+            and len(parts) >= 5
+            and parts[0] == "namespaces"
+            and parts[2:5:2] == ["services", "proxy"]
+        ):
+            return await self._proxy(request, parts[1], parts[3], "/".join(parts[5:]), user)
         t = self._target(group, version, parts)
         q = request.query_params
         verb = _VERBS[request.method]
@@ -351,6 +361,20 @@ class KubeServer:
                 if err.code != 404:
                     raise
         return _json(self._list_doc(t.rt, deleted, str(self.api.store.rv)))
+
+    async def _proxy(
+        self, request: Request, namespace: str, segment: str, path: str, user: User
+    ) -> Response:
+        verb = _VERBS[request.method]
+        if not allowed(user, verb, "", "services", "proxy"):
+            name = service_name(segment)
+            raise forbidden(user.name, verb, "services/proxy", "", namespace, name)
+        if self.api.find("", "services", namespace, service_name(segment)) is None:
+            raise not_found("services", "", service_name(segment))
+        # Keep the trailing slash the client asked for: UIs such as Prometheus redirect on it.
+        if request.url.path.endswith("/") and path:
+            path += "/"
+        return await self.proxy.forward(request, namespace, segment, path)
 
     # -- lists, tables, watches ----------------------------------------------------------
     def _selected(self, request: Request, t: Target) -> list[dict[str, Any]]:

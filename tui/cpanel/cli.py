@@ -9,10 +9,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from cpanel_platform.sandbox import runner
+from cpanel_platform.sandbox import control, runner
 from rich.console import Console
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +20,7 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
     actions = sandbox.add_subparsers(dest="action", required=True)
     for name, text in (
         ("up", "start the sandbox (foreground unless --detach)"),
+        ("incident", "start or stop a named incident (without NAME: list them)"),
         ("env", "print shell exports for the running sandbox"),
         ("status", "show whether the sandbox runs and where"),
         ("down", "stop a detached sandbox"),
@@ -31,6 +32,9 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
             default=runner.default_state_dir(),
             help="where the sandbox keeps its state (default: %(default)s)",
         )
+        if name == "incident":
+            p.add_argument("name", nargs="?", help="the incident, e.g. node-loss")
+            p.add_argument("--stop", action="store_true", help="end the incident")
         if name == "up":
             p.add_argument("--detach", action="store_true", help="run in the background")
             p.add_argument(
@@ -61,6 +65,53 @@ def _print_ready(info: dict, state: Path, stop_hint: str) -> None:
         "kubectl get nodes; linode-cli lke clusters-list"
     )
     console.print(f"Contexts: sandbox (admin), sandbox-viewer (read-only). {stop_hint}")
+
+
+def _running(state: Path) -> dict | None:
+    info = runner.read_runtime(state)
+    if not info:
+        console.print(f"No sandbox runs for {state}; start one with `cpanel sandbox up --detach`.")
+    return info
+
+
+def _status(state: Path) -> int:
+    info = _running(state)
+    if not info:
+        return 3
+    console.print(f"Sandbox pid {info['pid']} ({state})")
+    code, body = control.call(info, runner.admin_token(state), "GET", "/status")
+    if code != 200:
+        console.print(f"[red]the sandbox's control API answered {code}[/]")
+        return 1
+    healthy = True
+    for section in ("servers", "actors"):
+        for name, health in body[section].items():
+            ok = health in ("healthy", "running")
+            healthy &= ok
+            console.print(f"  {name:<26} [{'green' if ok else 'red'}]{health}[/]")
+    if body["incidents"]:
+        console.print(f"  incidents: [yellow]{', '.join(body['incidents'])}[/]")
+    console.print(f"  Kubernetes API {info['kube']}, Linode API {info['linode']}")
+    return 0 if healthy else 1
+
+
+def _incident(state: Path, name: str | None, stop: bool) -> int:
+    info = _running(state)
+    if not info:
+        return 3
+    token = runner.admin_token(state)
+    if not name:
+        _, body = control.call(info, token, "GET", "/incidents")
+        for item in body["incidents"]:
+            mark = "[yellow]active[/] " if item["active"] else "       "
+            console.print(f"{mark}{item['name']:<22} {item['summary']}")
+        return 0
+    code, body = control.call(info, token, "DELETE" if stop else "POST", f"/incidents/{name}")
+    if code != 200:
+        console.print(f"[red]error:[/] {body.get('error', code)}")
+        return 1
+    console.print(f"Incident {name} {'ended' if stop else 'started'}.")
+    return 0
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -99,17 +150,9 @@ def _sandbox(args: argparse.Namespace) -> int:
             print(f"export {key}={shlex.quote(value)}")
         return 0
     if args.action == "status":
-        info = runner.read_runtime(state)
-        if not info:
-            console.print(f"No sandbox runs for {state}.")
-            return 3
-        health = "answering" if runner.answers(info["kube"], state) else "[red]not answering[/]"
-        console.print(
-            f"Sandbox pid {info['pid']}: Kubernetes API {info['kube']} ({health}), "
-            f"Linode API {info['linode']}"
-        )
-        console.print(f"kubeconfig: {runner.Paths(state).kubeconfig}")
-        return 0
+        return _status(state)
+    if args.action == "incident":
+        return _incident(state, args.name, args.stop)
     stopped = runner.stop(state)
     console.print("Sandbox stopped." if stopped else "No sandbox was running.")
     return 0

@@ -25,6 +25,8 @@ import httpx
 import yaml
 
 from . import tls
+from .control import ControlServer
+from .incidents import Incidents
 from .kubeapi.auth import User
 from .kubeapi.cluster import NODE_GRACE_SECONDS, KubeCluster
 from .linodeapi import LinodeServer
@@ -149,9 +151,10 @@ async def serve(
     state_dir.mkdir(parents=True, exist_ok=True)
     tokens = _tokens(paths)
     certs = tls.ensure(state_dir)
-    kube_sock, linode_sock = listen(), listen()
+    kube_sock, linode_sock, control_sock = listen(), listen(), listen()
     kube_url = f"https://127.0.0.1:{kube_sock.getsockname()[1]}"
     linode_url = f"http://127.0.0.1:{linode_sock.getsockname()[1]}/v4"
+    control_url = f"http://127.0.0.1:{control_sock.getsockname()[1]}"
     world = World(speed=speed)
     cluster = KubeCluster(
         _users(tokens),
@@ -164,24 +167,30 @@ async def serve(
     config = yaml.safe_dump(kubeconfig(kube_url, tokens, certs.ca.read_bytes()), sort_keys=False)
     _write_private(paths.kubeconfig, config)
     world.linode.set_kubeconfig(world.cluster_id, config)
+    world.kube_server = cluster.server
     linode = LinodeServer(world.linode, {tokens["linode"]: "sandbox"})
-    kube_ready, linode_ready = asyncio.Event(), asyncio.Event()
+    health = {"kubernetes-api": f"{kube_url}/readyz", "linode-api": f"{linode_url}/regions"}
+    control = ControlServer(world, Incidents(world), tokens["admin"], health)
+    kube_ready, linode_ready, control_ready = asyncio.Event(), asyncio.Event(), asyncio.Event()
     servers = [
         asyncio.create_task(cluster.serve(kube_sock, kube_ready, (certs.cert, certs.key))),
         asyncio.create_task(linode.serve(linode_sock, linode_ready)),
+        asyncio.create_task(control.serve(control_sock, control_ready)),
     ]
 
     def stop() -> None:
         cluster.stop()
         linode.stop()
+        control.stop()
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
     await kube_ready.wait()
     await linode_ready.wait()
+    await control_ready.wait()
     await world.start(Kube(kube_url, tokens["actors"], str(certs.ca), "sandbox"), cluster.logs)
-    info = {"pid": os.getpid(), "kube": kube_url, "linode": linode_url}
+    info = {"pid": os.getpid(), "kube": kube_url, "linode": linode_url, "control": control_url}
     paths.runtime.write_text(json.dumps(info))
     if on_ready:
         on_ready(info)
@@ -278,6 +287,10 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def admin_token(state_dir: Path) -> str:
+    return _tokens(Paths(state_dir))["admin"]
 
 
 def env_exports(state_dir: Path, info: dict[str, Any]) -> dict[str, str]:

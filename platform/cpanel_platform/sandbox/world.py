@@ -53,6 +53,7 @@ class World:
         self.linode.listener = self
         self._tasks: list[asyncio.Task[Any]] = []
         self._kube: Kube | None = None
+        self.kube_server: Any = None  # the KubeServer, for incidents that stage API outages
         self.kubelets: Kubelets | None = None
         self._booted = 0
 
@@ -85,6 +86,18 @@ class World:
                 if lke_node.instance_id:
                     instance = self.linode.lke.instance(lke_node.instance_id)
                     self._boot(pool.id, self.linode.lke.instance_json(instance))
+
+    def actor_health(self) -> dict[str, str]:
+        """Each actor: running, or how it ended."""
+        health = {}
+        for task in self._tasks:
+            if not task.done():
+                health[task.get_name()] = "running"
+            elif task.cancelled():
+                health[task.get_name()] = "stopped"
+            else:
+                health[task.get_name()] = f"failed: {task.exception()!r}"
+        return health
 
     async def stop(self) -> None:
         if self.kubelets:

@@ -98,6 +98,7 @@ class KubeServer:
         self.logs = logs
         self.bookmark_interval = bookmark_interval
         self._watches: set[Subscription] = set()
+        self.unavailable = False
         self.proxy = ServiceProxy()
         self.app = Starlette(
             routes=[
@@ -110,6 +111,14 @@ class KubeServer:
     # -- entry ---------------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
         path = request.url.path.rstrip("/")
+        if self.unavailable:  # an outage the sandbox is staging (apiserver-flap)
+            return _error(
+                ApiError(
+                    503,
+                    "ServiceUnavailable",
+                    "the server is currently unable to handle the request",
+                )
+            )
         if path in ("/healthz", "/readyz", "/livez"):
             return PlainTextResponse("ok")
         try:

@@ -1,0 +1,119 @@
+"""The running sandbox's control API on 127.0.0.1, for `cpanel sandbox status|incident`:
+health of each server and actor, and incidents to start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .incidents import CATALOGUE, IncidentError, Incidents
+from .serving import QuietServer
+from .world import World
+
+
+class ControlServer:
+    def __init__(
+        self, world: World, incidents: Incidents, token: str, servers: dict[str, str]
+    ) -> None:
+        self.world = world
+        self.incidents = incidents
+        self.token = token
+        self.servers = servers  # name -> health URL
+        self._uvicorn: uvicorn.Server | None = None
+        self.app = Starlette(
+            routes=[
+                Route("/status", self.status),
+                Route("/incidents", self.list_incidents),
+                Route("/incidents/{name}", self.incident, methods=["POST", "DELETE"]),
+            ]
+        )
+
+    def _authorised(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.token}"
+
+    async def status(self, request: Request) -> JSONResponse:
+        if not self._authorised(request):
+            return JSONResponse({"error": "unauthorised"}, 401)
+        async with httpx.AsyncClient(verify=False, timeout=2) as http:  # local, own CA
+            checks = await asyncio.gather(
+                *(self._check(http, url) for url in self.servers.values())
+            )
+        return JSONResponse(
+            {
+                "servers": dict(zip(self.servers, checks, strict=True)),
+                "actors": self.world.actor_health(),
+                "incidents": self.incidents.active(),
+            }
+        )
+
+    @staticmethod
+    async def _check(http: httpx.AsyncClient, url: str) -> str:
+        try:
+            r = await http.get(url)
+        except httpx.HTTPError as err:
+            return f"unreachable: {type(err).__name__}"
+        return "healthy" if r.status_code < 400 else f"unhealthy: HTTP {r.status_code}"
+
+    async def list_incidents(self, request: Request) -> JSONResponse:
+        if not self._authorised(request):
+            return JSONResponse({"error": "unauthorised"}, 401)
+        return JSONResponse(
+            {
+                "incidents": [
+                    {
+                        "name": i.name,
+                        "summary": i.summary,
+                        "active": i.name in self.incidents.active(),
+                    }
+                    for i in CATALOGUE.values()
+                ]
+            }
+        )
+
+    async def incident(self, request: Request) -> JSONResponse:
+        if not self._authorised(request):
+            return JSONResponse({"error": "unauthorised"}, 401)
+        name = request.path_params["name"]
+        try:
+            if request.method == "POST":
+                self.incidents.start(name)
+            else:
+                await self.incidents.stop(name)
+        except IncidentError as err:
+            return JSONResponse({"error": str(err)}, 409 if name in CATALOGUE else 404)
+        return JSONResponse({"incident": name, "active": name in self.incidents.active()})
+
+    async def serve(self, sock: socket.socket, ready: asyncio.Event) -> None:
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        self._uvicorn = QuietServer(config)
+        serving = asyncio.create_task(self._uvicorn.serve(sockets=[sock]))
+        while not self._uvicorn.started and not serving.done():
+            await asyncio.sleep(0.01)
+        ready.set()
+        await serving
+
+    def stop(self) -> None:
+        if self._uvicorn:
+            self._uvicorn.should_exit = True
+
+
+def call(info: dict[str, Any], token: str, method: str, path: str) -> tuple[int, Any]:
+    """A request to a running sandbox's control API (for the CLI)."""
+    r = httpx.request(
+        method, f"{info['control']}{path}", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
+    return r.status_code, r.json()

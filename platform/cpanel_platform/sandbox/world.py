@@ -13,10 +13,12 @@ import contextlib
 import dataclasses
 from typing import Any
 
+from . import baseline
 from .linodeapi import LinodeState, Timings
 from .linodeapi.errors import LinodeError
 from .seed import node
-from .simulator.ccm import CloudNodeLifecycle
+from .simulator.ccm import CloudNodeLifecycle, ServiceLoadBalancers
+from .simulator.ingress import IngressNginx
 from .simulator.kube import Kube
 from .simulator.kubelet import ContainerLogs, Kubelets
 from .simulator.kubelet import Timings as KubeletTimings
@@ -79,6 +81,8 @@ class World:
                 CloudNodeLifecycle(kube, self.instance_exists, 5.0 / self.speed).run(),
                 name="cloud-controller-manager",
             ),
+            asyncio.create_task(ServiceLoadBalancers(kube).run(), name="nodebalancers"),
+            asyncio.create_task(IngressNginx(kube).run(), name="ingress-nginx"),
         ]
         cluster = self.linode.lke.cluster(self.cluster_id)
         for pool in cluster.pools.values():
@@ -86,6 +90,8 @@ class World:
                 if lke_node.instance_id:
                     instance = self.linode.lke.instance(lke_node.instance_id)
                     self._boot(pool.id, self.linode.lke.instance_json(instance))
+        for doc in baseline.documents():
+            await kube.apply(doc, "cpanel")
 
     def actor_health(self) -> dict[str, str]:
         """Each actor: running, or how it ended."""

@@ -32,6 +32,8 @@ from .validation import validate
 
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 NS_KEY = ("", "namespaces")
+STORAGE_CLASSES = ("storage.k8s.io", "storageclasses")
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 # Server-owned metadata that a write may not change.
 _IMMUTABLE_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds")
@@ -208,6 +210,18 @@ class Api:
             defaulter(obj)
         if rt.key == ("", "services"):
             service(obj, self._allocate_ip)
+        if rt.key == ("", "persistentvolumeclaims") and "storageClassName" not in obj["spec"]:
+            # The DefaultStorageClass admission plugin: a claim names the default class.
+            default = next(
+                (
+                    sc["metadata"]["name"]
+                    for sc in self.store.list(STORAGE_CLASSES)
+                    if (sc["metadata"].get("annotations") or {}).get(DEFAULT_CLASS) == "true"
+                ),
+                None,
+            )
+            if default:
+                obj["spec"]["storageClassName"] = default
 
     def _allocate_ip(self) -> str:
         ip = self._cluster_ips.allocate(self._used_ips)

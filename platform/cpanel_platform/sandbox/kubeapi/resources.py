@@ -248,6 +248,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         subresources=("status",),
         has_status=True,
     ),
+    ResourceType("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False),
     ResourceType(
         "apiextensions.k8s.io",
         "v1",

@@ -49,6 +49,23 @@ class Kind:
         return base
 
 
+def plural(kind: str) -> str:
+    """The resource name of a kind, by the API's English rules (Ingress -> ingresses)."""
+    lower = kind.lower()
+    if lower.endswith("endpoints"):
+        return lower
+    if lower.endswith(("s", "x", "ch")):
+        return lower + "es"
+    if lower.endswith("y") and lower[-2:-1] not in "aeiou":
+        return lower[:-1] + "ies"
+    return lower + "s"
+
+
+def kind_of(obj: dict[str, Any]) -> Kind:
+    group, _, version = obj["apiVersion"].rpartition("/")
+    return Kind(group, version, plural(obj["kind"]))
+
+
 PODS = Kind("", "v1", "pods")
 NODES = Kind("", "v1", "nodes")
 LEASES = Kind("coordination.k8s.io", "v1", "leases")
@@ -121,6 +138,14 @@ class Kube:
     ) -> dict[str, Any]:
         return await self._call(
             "PATCH", kind.path(namespace, name, sub), body, _PATCH_TYPES[patch_type]
+        )
+
+    async def apply(self, obj: dict[str, Any], manager: str) -> dict[str, Any]:
+        """Server-side apply of a whole manifest, taking over any conflicting fields."""
+        meta = obj["metadata"]
+        path = kind_of(obj).path(meta.get("namespace", ""), meta["name"])
+        return await self._call(
+            "PATCH", path, obj, "application/apply-patch+yaml", fieldManager=manager, force="true"
         )
 
     async def replace_status(self, kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:

@@ -73,7 +73,7 @@ class Sandbox:
 
 
 def start_sandbox(state_dir: Path, speed: float = 1.0) -> Sandbox:
-    info = runner.start_detached(state_dir, speed)
+    info = runner.start_detached(state_dir, runner.WorldOptions(speed=speed))
     home = state_dir / "home"
     home.mkdir(exist_ok=True)
     return Sandbox(

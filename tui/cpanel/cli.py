@@ -43,6 +43,11 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
                 default=1.0,
                 help="simulated time runs this many times faster (default: 1)",
             )
+            p.add_argument("--seed", type=int, default=0, help="the world's random seed")
+            p.add_argument("--nodes", type=_count, default=3, help="nodes in the LKE pool")
+            p.add_argument(
+                "--pods", type=_count, default=0, help="extra filler pods, for scale work"
+            )
 
 
 def _positive(text: str) -> float:
@@ -53,6 +58,16 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(text)
+
+
+def _options(args: argparse.Namespace) -> runner.WorldOptions:
+    return runner.WorldOptions(args.seed, args.speed, max(1, args.nodes), args.pods)
 
 
 def _print_ready(info: dict, state: Path, stop_hint: str) -> None:
@@ -125,7 +140,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         if args.detach:
             flag = "" if state == runner.default_state_dir() else f" --state-dir {state}"
             _print_ready(
-                runner.start_detached(state, args.speed),
+                runner.start_detached(state, _options(args)),
                 state,
                 f"`cpanel sandbox down{flag}` stops it.",
             )
@@ -135,7 +150,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             asyncio.run(
                 runner.serve(
                     state,
-                    args.speed,
+                    _options(args),
                     on_ready=lambda info: _print_ready(info, state, "Ctrl-C stops it."),
                 )
             )

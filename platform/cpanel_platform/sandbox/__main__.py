@@ -6,15 +6,19 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from .runner import default_state_dir, serve
+from .runner import WorldOptions, default_state_dir, serve
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="cpanel-sandbox")
     parser.add_argument("--state-dir", type=Path, default=default_state_dir())
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--pods", type=int, default=0)
     args = parser.parse_args()
-    asyncio.run(serve(args.state_dir, args.speed))
+    options = WorldOptions(args.seed, args.speed, args.nodes, args.pods)
+    asyncio.run(serve(args.state_dir, options))
 
 
 if __name__ == "__main__":

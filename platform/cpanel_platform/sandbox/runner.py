@@ -38,6 +38,28 @@ from .world import World
 READY_TIMEOUT = 30.0
 
 
+@dataclass(frozen=True)
+class WorldOptions:
+    """How the sandbox's world is made: deterministic for a seed; sped up; grown for scale."""
+
+    seed: int = 0
+    speed: float = 1.0
+    nodes: int = 3
+    pods: int = 0
+
+    def argv(self) -> list[str]:
+        return [
+            "--seed",
+            str(self.seed),
+            "--speed",
+            str(self.speed),
+            "--nodes",
+            str(self.nodes),
+            "--pods",
+            str(self.pods),
+        ]
+
+
 class SandboxError(Exception):
     """A sandbox lifecycle problem worth a clear one-line message."""
 
@@ -142,7 +164,7 @@ def _write_private(path: Path, text: str) -> None:
 
 async def serve(
     state_dir: Path,
-    speed: float = 1.0,
+    options: WorldOptions | None = None,
     on_ready: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Run every sandbox server until signalled; `on_ready` gets the runtime info once all
@@ -155,14 +177,15 @@ async def serve(
     kube_url = f"https://127.0.0.1:{kube_sock.getsockname()[1]}"
     linode_url = f"http://127.0.0.1:{linode_sock.getsockname()[1]}/v4"
     control_url = f"http://127.0.0.1:{control_sock.getsockname()[1]}"
-    world = World(speed=speed)
+    options = options or WorldOptions()
+    world = World(options.seed, options.speed, options.nodes, options.pods)
     cluster = KubeCluster(
         _users(tokens),
         world.git_version,
         paths.kube_store,
         seed=seed_cluster,
         kubelet=False,
-        node_grace=NODE_GRACE_SECONDS / speed,
+        node_grace=NODE_GRACE_SECONDS / options.speed,
     )
     config = yaml.safe_dump(kubeconfig(kube_url, tokens, certs.ca.read_bytes()), sort_keys=False)
     _write_private(paths.kubeconfig, config)
@@ -224,7 +247,7 @@ def answers(url: str, state_dir: Path) -> bool:
         return False
 
 
-def start_detached(state_dir: Path, speed: float = 1.0) -> dict[str, Any]:
+def start_detached(state_dir: Path, options: WorldOptions | None = None) -> dict[str, Any]:
     """Start the sandbox in the background; return once every server answers."""
     running = read_runtime(state_dir)
     if running:
@@ -239,8 +262,7 @@ def start_detached(state_dir: Path, speed: float = 1.0) -> dict[str, Any]:
                 "cpanel_platform.sandbox",
                 "--state-dir",
                 str(state_dir),
-                "--speed",
-                str(speed),
+                *(options or WorldOptions()).argv(),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

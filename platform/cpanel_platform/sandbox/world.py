@@ -25,21 +25,56 @@ from .simulator.kubelet import Timings as KubeletTimings
 from .simulator.storage import Storage
 
 OFFERED_VERSIONS = ("1.35", "1.36", "1.37")
+NODES = 3
 PROD = {
     "label": "prod",
     "region": "us-east",
     "k8s_version": "1.36",  # one minor behind the newest offered: an upgrade is possible
-    "node_pools": [{"type": "g6-dedicated-8", "count": 3}],
+    "node_pools": [{"type": "g6-dedicated-8", "count": NODES}],
     "control_plane": {"high_availability": True},
     "tags": ["production"],
 }
+PODS_PER_LOAD_DEPLOYMENT = 100
 PATCH_RELEASE = 2  # every offered minor runs as its .2 patch release
 
 
+def load_documents(pods: int) -> list[dict[str, Any]]:
+    """Filler Deployments totalling `pods` replicas in namespace `load`."""
+    if pods <= 0:
+        return []
+    docs: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "load"}}
+    ]
+    for i in range(0, pods, PODS_PER_LOAD_DEPLOYMENT):
+        name = f"filler-{i // PODS_PER_LOAD_DEPLOYMENT}"
+        docs.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": name, "namespace": "load"},
+                "spec": {
+                    "replicas": min(PODS_PER_LOAD_DEPLOYMENT, pods - i),
+                    "selector": {"matchLabels": {"app": name}},
+                    "template": {
+                        "metadata": {"labels": {"app": name}},
+                        "spec": {
+                            "containers": [{"name": "pause", "image": "registry.k8s.io/pause:3.10"}]
+                        },
+                    },
+                },
+            }
+        )
+    return docs
+
+
 class World:
-    def __init__(self, seed: int = 0, speed: float = 1.0) -> None:
-        """`speed` > 1 makes machines boot, heartbeat and fail over that many times faster."""
+    def __init__(
+        self, seed: int = 0, speed: float = 1.0, nodes: int = NODES, extra_pods: int = 0
+    ) -> None:
+        """`speed` > 1 makes machines boot, heartbeat and fail over that many times faster;
+        `nodes` sizes the pool and `extra_pods` adds filler workloads, for scale work."""
         self.speed = speed
+        self.extra_pods = extra_pods
         boot = Timings()
         self.linode = LinodeState(
             seed=seed,
@@ -50,7 +85,8 @@ class World:
                 control_plane_delay=boot.control_plane_delay / speed,
             ),
         )
-        self.cluster_id = self.linode.lke.create_cluster(PROD, "sandbox").id
+        prod = {**PROD, "node_pools": [{**PROD["node_pools"][0], "count": nodes}]}
+        self.cluster_id = self.linode.lke.create_cluster(prod, "sandbox").id
         self.linode.settle()  # the cluster exists and its Linodes run before anyone looks
         self.linode.listener = self
         self._tasks: list[asyncio.Task[Any]] = []
@@ -90,7 +126,7 @@ class World:
                 if lke_node.instance_id:
                     instance = self.linode.lke.instance(lke_node.instance_id)
                     self._boot(pool.id, self.linode.lke.instance_json(instance))
-        for doc in baseline.documents():
+        for doc in [*baseline.documents(), *load_documents(self.extra_pods)]:
             await kube.apply(doc, "cpanel")
 
     def actor_health(self) -> dict[str, str]:

@@ -8,6 +8,7 @@ line unless `keel.sh/matchPreRelease` is "false", and a workload on `latest` tak
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -245,10 +246,8 @@ def seconds_to_next_poll(schedule: str, now: dt.datetime) -> float:
         if every:
             return every
     else:
-        try:
+        with contextlib.suppress(ValueError):  # croniter's parse errors are ValueErrors
             cron = croniter(schedule, now, second_at_beginning=len(schedule.split()) == 6)
             return float(cron.get_next(float)) - now.timestamp()
-        except (ValueError, KeyError):
-            pass
     log.warning("keel: bad poll schedule %r; using %s", schedule, DEFAULT_POLL_SCHEDULE)
     return _DEFAULT_POLL_SECONDS

@@ -32,6 +32,7 @@ from .kubeapi.cluster import NODE_GRACE_SECONDS, KubeCluster
 from .linodeapi import LinodeServer
 from .seed import seed_cluster
 from .serving import listen
+from .simulator.keel_api import KeelApi
 from .simulator.kube import Kube
 from .world import World
 
@@ -106,7 +107,8 @@ def _tokens(paths: Paths) -> dict[str, str]:
     return tokens
 
 
-USERS = ("admin", "viewer", "actors", "linode")
+USERS = ("admin", "viewer", "actors", "linode", "keel")
+KEEL_USER = "admin"
 
 
 def _users(tokens: dict[str, str]) -> dict[str, User]:
@@ -173,10 +175,11 @@ async def serve(
     state_dir.mkdir(parents=True, exist_ok=True)
     tokens = _tokens(paths)
     certs = tls.ensure(state_dir)
-    kube_sock, linode_sock, control_sock = listen(), listen(), listen()
+    kube_sock, linode_sock, control_sock, keel_sock = listen(), listen(), listen(), listen()
     kube_url = f"https://127.0.0.1:{kube_sock.getsockname()[1]}"
     linode_url = f"http://127.0.0.1:{linode_sock.getsockname()[1]}/v4"
     control_url = f"http://127.0.0.1:{control_sock.getsockname()[1]}"
+    keel_url = f"http://127.0.0.1:{keel_sock.getsockname()[1]}"
     options = options or WorldOptions()
     world = World(options.seed, options.speed, options.nodes, options.pods)
     cluster = KubeCluster(
@@ -194,6 +197,7 @@ async def serve(
     linode = LinodeServer(world.linode, {tokens["linode"]: "sandbox"})
     health = {"kubernetes-api": f"{kube_url}/readyz", "linode-api": f"{linode_url}/regions"}
     control = ControlServer(world, Incidents(world), tokens["admin"], health)
+    keel: KeelApi | None = None
     kube_ready, linode_ready, control_ready = asyncio.Event(), asyncio.Event(), asyncio.Event()
     servers = [
         asyncio.create_task(cluster.serve(kube_sock, kube_ready, (certs.cert, certs.key))),
@@ -205,6 +209,8 @@ async def serve(
         cluster.stop()
         linode.stop()
         control.stop()
+        if keel:
+            keel.stop()
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -212,8 +218,26 @@ async def serve(
     await kube_ready.wait()
     await linode_ready.wait()
     await control_ready.wait()
-    await world.start(Kube(kube_url, tokens["actors"], str(certs.ca), "sandbox"), cluster.logs)
-    info = {"pid": os.getpid(), "kube": kube_url, "linode": linode_url, "control": control_url}
+    await world.start(
+        Kube(kube_url, tokens["actors"], str(certs.ca), "sandbox"),
+        cluster.logs,
+        linode_url,
+        tokens["linode"],
+    )
+    assert world.keel is not None
+    keel = KeelApi(world.keel, KEEL_USER, tokens["keel"])
+    keel_ready = asyncio.Event()
+    servers.append(asyncio.create_task(keel.serve(keel_sock, keel_ready)))
+    await keel_ready.wait()
+    cluster.server.proxy.register("keel", "keel", keel_url)
+    health["keel-api"] = f"{keel_url}/healthz"
+    info = {
+        "pid": os.getpid(),
+        "kube": kube_url,
+        "linode": linode_url,
+        "control": control_url,
+        "keel": keel_url,
+    }
     paths.runtime.write_text(json.dumps(info))
     if on_ready:
         on_ready(info)
@@ -327,4 +351,7 @@ def env_exports(state_dir: Path, info: dict[str, Any]) -> dict[str, str]:
         "LINODE_CLI_API_HOST": f"{linode.host}:{linode.port}",
         "LINODE_CLI_API_SCHEME": linode.scheme,
         "LINODE_CLI_API_VERSION": "v4",
+        "KEEL_URL": info["keel"],
+        "KEEL_USERNAME": KEEL_USER,
+        "KEEL_PASSWORD": _tokens(Paths(state_dir))["keel"],
     }

@@ -18,7 +18,9 @@ from .linodeapi import LinodeState, Timings
 from .linodeapi.errors import LinodeError
 from .seed import node
 from .simulator.ccm import CloudNodeLifecycle, ServiceLoadBalancers
+from .simulator.externaldns import ExternalDns
 from .simulator.ingress import IngressNginx
+from .simulator.keel import Keel
 from .simulator.kube import Kube
 from .simulator.kubelet import ContainerLogs, Kubelets
 from .simulator.kubelet import Timings as KubeletTimings
@@ -34,6 +36,7 @@ PROD = {
     "control_plane": {"high_availability": True},
     "tags": ["production"],
 }
+DOMAIN = "example.com"
 PODS_PER_LOAD_DEPLOYMENT = 100
 PATCH_RELEASE = 2  # every offered minor runs as its .2 patch release
 
@@ -88,11 +91,15 @@ class World:
         prod = {**PROD, "node_pools": [{**PROD["node_pools"][0], "count": nodes}]}
         self.cluster_id = self.linode.lke.create_cluster(prod, "sandbox").id
         self.linode.settle()  # the cluster exists and its Linodes run before anyone looks
+        self.linode.dns.create_domain(
+            {"domain": DOMAIN, "type": "master", "soa_email": f"ops@{DOMAIN}", "ttl_sec": 300}
+        )
         self.linode.listener = self
         self._tasks: list[asyncio.Task[Any]] = []
         self._kube: Kube | None = None
         self.kube_server: Any = None  # the KubeServer, for incidents that stage API outages
         self.kubelets: Kubelets | None = None
+        self.keel: Keel | None = None
         self._booted = 0
 
     @property
@@ -103,9 +110,15 @@ class World:
     def region(self) -> str:
         return self.linode.lke.cluster(self.cluster_id).region
 
-    async def start(self, kube: Kube, logs: ContainerLogs) -> None:
-        """Bring the actors up against the Kubernetes API at `kube`."""
+    async def start(
+        self, kube: Kube, logs: ContainerLogs, linode_url: str, linode_token: str
+    ) -> None:
+        """Bring the actors up against the Kubernetes API at `kube` and the Linode API."""
         self._kube = kube
+        self.keel = Keel(kube, speed=self.speed)
+        dns = ExternalDns(
+            kube, linode_url.removesuffix("/v4"), linode_token, DOMAIN, speed=self.speed
+        )
         usual = KubeletTimings()
         self.kubelets = Kubelets(
             kube, logs, dataclasses.replace(usual, heartbeat=usual.heartbeat / self.speed)
@@ -119,6 +132,8 @@ class World:
             ),
             asyncio.create_task(ServiceLoadBalancers(kube).run(), name="nodebalancers"),
             asyncio.create_task(IngressNginx(kube).run(), name="ingress-nginx"),
+            asyncio.create_task(self.keel.run(), name="keel"),
+            asyncio.create_task(dns.run(), name="external-dns"),
         ]
         cluster = self.linode.lke.cluster(self.cluster_id)
         for pool in cluster.pools.values():

@@ -160,7 +160,7 @@ class Incident:
     start: float
     end: float
     target: str = ""
-    peak: float = 0.0
+    peak: float = 1.0  # strength at its worst: 1 = fully; for replica-lag, bytes behind
 
     def level(self, t: float) -> float:
         """How strongly the incident acts at `t`: 0 outside it, up to 1."""
@@ -180,7 +180,9 @@ def _uid(name: str) -> str:
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
-def _volume(claim: str, namespace: str, node: str, device: str, gib: int, used: float, profile: str) -> Volume:
+def _volume(
+    claim: str, namespace: str, node: str, device: str, gib: int, used: float, profile: str
+) -> Volume:
     uid = _uid(f"{namespace}/{claim}")
     return Volume(
         label=("pvc" + uid.replace("-", ""))[:32],  # as the Linode CSI driver names them
@@ -213,7 +215,15 @@ def default_platform(today: float) -> Platform:
             _volume("media", "web", names[0], "sdc", 200, 0.62, "media"),
             _volume("db-instance1-8kqz-pgdata", "postgres", names[1], "sdc", 50, 0.41, "postgres"),
             _volume("db-instance1-4tmn-pgdata", "postgres", names[2], "sdc", 50, 0.41, "postgres"),
-            _volume("prometheus-k8s-db-prometheus-k8s-0", "monitoring", names[2], "sdd", 10, 0.7, "generic"),
+            _volume(
+                "prometheus-k8s-db-prometheus-k8s-0",
+                "monitoring",
+                names[2],
+                "sdd",
+                10,
+                0.7,
+                "generic",
+            ),
         ],
         controllers=[
             IngressController(f"ingress-nginx-controller-{i}7f9c", name, f"10.2.{i}.10")

@@ -14,8 +14,8 @@ DNS Manager each sync logs a warning and changes nothing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -37,7 +37,7 @@ class LinodeApiError(Exception):
     """The Linode API refused a request."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Endpoint:
     """An A record external-dns wants: its FQDN, addresses, TTL, and the resource behind it."""
 
@@ -47,7 +47,7 @@ class Endpoint:
     resource: str  # "ingress/<namespace>/<name>" or "service/<namespace>/<name>"
 
 
-@dataclass
+@dataclasses.dataclass
 class _Zone:
     """The domain's records as one sync found them, grouped the way the plan needs them."""
 
@@ -176,27 +176,23 @@ class ExternalDns:
         ]
         wanted: dict[str, Endpoint] = {}
         for kind, obj, hosts in sorted(sources, key=lambda s: _resource(s[0], s[1])):
-            targets = _load_balancer_ips(obj)
+            targets = set(_load_balancer_ips(obj))
             if not targets and kind == "ingress" and self.ingress_ip:
-                targets = [self.ingress_ip]
+                targets = {self.ingress_ip}
             if not targets:
                 continue  # no address yet: nothing to point at
+            ttl, resource = _ttl(obj) or self.ttl, _resource(kind, obj)
             for host in hosts:
                 name = self._relative(host)
-                if name is not None:
-                    wanted[name] = self._merge(wanted.get(name), host, targets, kind, obj)
+                if name is None:
+                    continue
+                known = wanted.get(name)
+                if known:  # resources sharing a host share its record; the first one owns it
+                    merged = tuple(sorted({*known.targets, *targets}))
+                    wanted[name] = dataclasses.replace(known, targets=merged)
+                else:
+                    wanted[name] = Endpoint(host, tuple(sorted(targets)), ttl, resource)
         return wanted
-
-    def _merge(
-        self, known: Endpoint | None, host: str, targets: list[str], kind: str, obj: dict[str, Any]
-    ) -> Endpoint:
-        """Resources sharing a host share its record; the first resource keeps ownership."""
-        if known:
-            merged = tuple(sorted({*known.targets, *targets}))
-            return Endpoint(known.host, merged, known.ttl, known.resource)
-        return Endpoint(
-            host, tuple(sorted(set(targets))), _ttl(obj) or self.ttl, _resource(kind, obj)
-        )
 
     def _relative(self, host: str) -> str | None:
         host = host.lower().rstrip(".")

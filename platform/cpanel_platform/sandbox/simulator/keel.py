@@ -198,6 +198,25 @@ def plan_update(workload: Workload, pushed: ImageRef, tag: str) -> Plan | None:
     return Plan(workload, images, current, tag) if images else None
 
 
+def _update_patch(plan: Plan, now: dt.datetime) -> dict[str, Any]:
+    """The new images, and a fresh keel.sh/update-time in the pod template: the template
+    changes even when a forced update keeps the tag, so every update is a new revision."""
+    cause = (
+        f"keel automated update, version {plan.current} -> {plan.new} "
+        f"[{now.strftime('%Y-%m-%dT%H:%M:%SZ')}]"
+    )
+    containers = [{"name": name, "image": image} for name, image in plan.images.items()]
+    return {
+        "metadata": {"annotations": {CHANGE_CAUSE: cause}},
+        "spec": {
+            "template": {
+                "metadata": {"annotations": {UPDATE_TIME: _go_time(now)}},
+                "spec": {"containers": containers},  # merged by container name
+            }
+        },
+    }
+
+
 def _number(workload: Workload, key: str) -> int:
     """An integer setting, 0 when unset (ValueError when it is not a number)."""
     value = workload.setting(key)
@@ -276,24 +295,8 @@ class Keel:
         return updated
 
     async def _apply(self, plan: Plan) -> bool:
-        w, now = plan.workload, self.clock()
-        change = f"{plan.current}->{plan.new}"
-        body = {
-            "metadata": {
-                "annotations": {
-                    CHANGE_CAUSE: f"keel automated update, version {plan.current} -> "
-                    f"{plan.new} [{now.strftime('%Y-%m-%dT%H:%M:%SZ')}]"
-                }
-            },
-            "spec": {
-                "template": {
-                    "metadata": {"annotations": {UPDATE_TIME: _go_time(now)}},
-                    "spec": {
-                        "containers": [{"name": n, "image": i} for n, i in plan.images.items()]
-                    },
-                }
-            },
-        }
+        w, change = plan.workload, f"{plan.current}->{plan.new}"
+        body = _update_patch(plan, self.clock())
         try:
             obj = await self.kube.patch(w.kind, w.namespace, w.name, body, patch_type="strategic")
         except (KubeError, httpx.HTTPError) as err:

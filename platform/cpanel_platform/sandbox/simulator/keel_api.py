@@ -1,7 +1,7 @@
 """Keel's HTTP API (port 9300 in the chart) over a `Keel` actor, with Keel's status codes and
 plain-text errors. As in Keel with basic auth configured, the admin routes (approvals, audit,
 resources) need the username and password; /healthz and the webhooks do not (Keel only guards
-webhooks when `authenticatedWebhooks` is set, which the chart leaves off)."""
+webhooks when `authenticatedWebhooks` is set; it is off by default)."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def _text(body: dict[str, Any], *path: str) -> str:
         if not isinstance(value, dict):
             raise BadInput(f"json: cannot unmarshal into Go struct field {'.'.join(path)}")
         value = value.get(key)
-    if value is None:
-        return ""
+        if value is None:
+            return ""
     if not isinstance(value, str):
         raise BadInput(
             f"json: cannot unmarshal into Go struct field {'.'.join(path)} of type string"
@@ -62,9 +62,9 @@ def _text(body: dict[str, Any], *path: str) -> str:
 
 
 def _int(request: Request, name: str) -> int:
-    """A query number; Keel ignores one that does not parse."""
+    """A query number; Keel ignores one that does not parse (or is negative)."""
     try:
-        return int(request.query_params.get(name, "0"))
+        return max(0, int(request.query_params.get(name, "0")))
     except ValueError:
         return 0
 

@@ -2,8 +2,9 @@
 references it compares, and its poll schedule.
 
 The semantics follow Keel's own: a semver policy only ever moves forward, `minor` keeps the
-major version, `patch` keeps major and minor, a pre-release only replaces the same pre-release
-line unless `keel.sh/matchPreRelease` is "false", and a workload on `latest` takes any tag.
+major version, `patch` keeps major and minor, a tag only moves to tags with the very same
+pre-release suffix (1.2.0-alpine to 1.3.0-alpine) unless `keel.sh/matchPreRelease` is "false"
+or the policy is `all`, and a workload on `latest` takes any tag.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from .kube import EVENTS, Kind, Kube, KubeError
 log = logging.getLogger(__name__)
 
 Key = tuple[str, ...]
+Obj = dict[str, Any]  # an API object as JSON
 Clock = Callable[[], dt.datetime]
 RETRY = dt.timedelta(seconds=1)  # after an API error, on the operator's clock
 
@@ -102,9 +103,7 @@ class Events:
         try:
             if key in self._seen:
                 ns, name, count = self._seen[key]
-                await self.kube.patch(
-                    EVENTS, ns, name, {"count": count + 1, "lastTimestamp": now}
-                )
+                await self.kube.patch(EVENTS, ns, name, {"count": count + 1, "lastTimestamp": now})
                 self._seen[key] = (ns, name, count + 1)
                 return
             name = f"{meta['name']}.{secrets.token_hex(8)}"
@@ -168,9 +167,7 @@ class Reconciler:
         raise NotImplementedError
 
     async def run(self) -> None:
-        await asyncio.gather(
-            self._work(), self._wake(), *(self._follow(w) for w in self.watches())
-        )
+        await asyncio.gather(self._work(), self._wake(), *(self._follow(w) for w in self.watches()))
 
     def enqueue(self, key: Key) -> None:
         if key not in self._queued:

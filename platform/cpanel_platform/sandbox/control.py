@@ -8,14 +8,13 @@ import socket
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .incidents import CATALOGUE, IncidentError, Incidents
-from .serving import QuietServer
+from .serving import AppServer
 from .world import World
 
 
@@ -27,7 +26,6 @@ class ControlServer:
         self.incidents = incidents
         self.token = token
         self.servers = servers  # name -> health URL
-        self._uvicorn: uvicorn.Server | None = None
         self.app = Starlette(
             routes=[
                 Route("/status", self.status),
@@ -35,6 +33,7 @@ class ControlServer:
                 Route("/incidents/{name}", self.incident, methods=["POST", "DELETE"]),
             ]
         )
+        self._server = AppServer(self.app)
 
     def _authorised(self, request: Request) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.token}"
@@ -92,23 +91,10 @@ class ControlServer:
         return JSONResponse({"incident": name, "active": name in self.incidents.active()})
 
     async def serve(self, sock: socket.socket, ready: asyncio.Event) -> None:
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._uvicorn = QuietServer(config)
-        serving = asyncio.create_task(self._uvicorn.serve(sockets=[sock]))
-        while not self._uvicorn.started and not serving.done():
-            await asyncio.sleep(0.01)
-        ready.set()
-        await serving
+        await self._server.serve(sock, ready)
 
     def stop(self) -> None:
-        if self._uvicorn:
-            self._uvicorn.should_exit = True
+        self._server.stop()
 
 
 def call(info: dict[str, Any], token: str, method: str, path: str) -> tuple[int, Any]:

@@ -205,16 +205,22 @@ async def serve(
         asyncio.create_task(control.serve(control_sock, control_ready)),
     ]
 
-    def stop() -> None:
-        cluster.stop()
-        linode.stop()
-        control.stop()
-        if keel:
-            keel.stop()
+    async def shutdown() -> None:
+        # Actors first: their watches would otherwise reconnect to a server on its way down.
+        await world.stop()
+        for server in (cluster, linode, control, keel):
+            if server:
+                server.stop()
 
     loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []  # holds the one shutdown task
+
+    def request_shutdown() -> None:
+        if not stopping:
+            stopping.append(asyncio.create_task(shutdown()))
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+        loop.add_signal_handler(sig, request_shutdown)
     await kube_ready.wait()
     await linode_ready.wait()
     await control_ready.wait()

@@ -160,13 +160,15 @@ class World:
         if self.kubelets:
             for name in self.kubelets.nodes():
                 self.kubelets.stop_node(name)
-        for task in self._tasks:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._kube:
             await self._kube.close()
+            self._kube = None
 
     # -- the Linode listener -------------------------------------------------------------
     def instance_running(

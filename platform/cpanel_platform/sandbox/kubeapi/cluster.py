@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from ..serving import QuietServer
+from ..serving import AppServer
 from .api import Api
 from .auth import User
 from .controllers.base import Controller
@@ -77,7 +74,7 @@ class KubeCluster:
         ]
         self.controllers: list[Controller] = [k(self.api) for k in kinds]
         self.controllers.append(NodeLifecycleController(self.api, node_grace))
-        self._uvicorn: uvicorn.Server | None = None
+        self._app_server = AppServer(self.server.app)
         if kubelet:
             self.controllers.append(MinimalKubelet(self.api, self.logs))
 
@@ -87,42 +84,21 @@ class KubeCluster:
         ready: asyncio.Event | None = None,
         tls: tuple[Path, Path] | None = None,
     ) -> None:
-        """Serve on `sock` (HTTPS when `tls` gives a certificate and key file)."""
-        cert, key = tls or (None, None)
-        config = uvicorn.Config(
-            self.server.app,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-            lifespan="off",
-            ssl_certfile=cert,
-            ssl_keyfile=key,
-        )
-        server = self._uvicorn = QuietServer(config)
-        tasks = [asyncio.create_task(c.run(), name=c.name) for c in self.controllers]
+        """Serve on `sock` (HTTPS when `tls` gives a certificate and key file), with the
+        controllers running for as long as the server does."""
+        companions = [c.run() for c in self.controllers]
         if self.state_file:
-            tasks.append(asyncio.create_task(self._saver()))
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
+            companions.append(self._saver())
         try:
-            while not server.started and not serving.done():
-                await asyncio.sleep(0.01)
-            if ready:
-                ready.set()
-            await serving
+            await self._app_server.serve(sock, ready, tls, companions)
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
             await self.server.proxy.close()
             self.save()
 
     def stop(self) -> None:
         """Begin a graceful shutdown: end streams, then let the server finish."""
         self.server.close_streams()
-        if self._uvicorn:
-            self._uvicorn.should_exit = True
+        self._app_server.stop()
 
     async def _saver(self) -> None:
         while True:

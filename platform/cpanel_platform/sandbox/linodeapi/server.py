@@ -8,7 +8,6 @@ run a one-line handler that reads or changes the state and returns the JSON body
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
 import time
@@ -16,14 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..serving import QuietServer
+from ..serving import AppServer
 from . import filtering, paging
 from .bodies import object_body
 from .catalogue import LINODE_TYPES, LKE_TYPES, REGIONS, lookup
@@ -80,7 +78,7 @@ class LinodeServer:
         self.app = Starlette(
             routes=self._routes(), exception_handlers={HTTPException: self._http_error}
         )
-        self._uvicorn: uvicorn.Server | None = None
+        self._server = AppServer(self.app)
 
     def _routes(self) -> list[Route]:
         s, lke, dns = self.state, self.state.lke, self.state.dns
@@ -195,31 +193,11 @@ class LinodeServer:
 
     # -- serving -------------------------------------------------------------------------
     async def serve(self, sock: socket.socket, ready: asyncio.Event | None = None) -> None:
-        """Serve plain HTTP on `sock` (see serving.listen) and tick the state."""
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-            lifespan="off",
-        )
-        server = self._uvicorn = QuietServer(config)
-        ticker = asyncio.create_task(self.state.run())
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        try:
-            while not server.started and not serving.done():
-                await asyncio.sleep(0.01)
-            if ready:
-                ready.set()
-            await serving
-        finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+        """Serve plain HTTP on `sock` (see serving.listen), ticking the state meanwhile."""
+        await self._server.serve(sock, ready, companions=[self.state.run()])
 
     def stop(self) -> None:
-        if self._uvicorn:
-            self._uvicorn.should_exit = True
+        self._server.stop()
 
 
 def ok(_: None) -> dict[str, Any]:

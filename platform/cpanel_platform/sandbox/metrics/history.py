@@ -1,10 +1,12 @@
 """Months of believable history, backfilled into Prometheus before live scraping starts.
 
-The history runs from `days` before the start of today (UTC) to now. The part before today
-is generated once per seed, platform and day and cached as TSDB blocks together with the
-counter totals at its end; today's part is generated at every start. Each part is written as
-OpenMetrics text, one file per TSDB block range, and `promtool tsdb create-blocks-from
-openmetrics` turns each file into a block while the next file is being generated.
+The history runs from `days` before the start of today (UTC) to now: a sample a minute over
+the last 30 days (the SLO window), every two minutes before (so `rate(...[5m])` still sees
+two samples, and the text promtool must parse shrinks by a third). The part before today is
+generated once per seed, platform and day and cached as TSDB blocks with the counter totals
+at its end; today's part is generated at every start. Each part is written as OpenMetrics
+text, one file per TSDB block range, which `promtool tsdb create-blocks-from openmetrics`
+turns into a block while the next files are being generated.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ from .model import DAY, Incident, Platform
 from .prometheus import PrometheusError, find_binaries
 from .telemetry import Series, Telemetry
 
-STEP = 60.0  # seconds between history samples
-# One promtool block per file: 162 h is one of Prometheus's compaction ranges (2 h times 3^4), and
-# promtool aligns block ranges to multiples of it since the epoch.
-BLOCK = 162 * 3600
+STEP = 60.0  # seconds between samples over the last FINE_DAYS
+COARSE_STEP = 120.0  # before that
+FINE_DAYS = 30
+# One promtool block per file. 54 h is one of Prometheus's compaction ranges (2 h times 3^3),
+# promtool aligns block ranges to its multiples since the epoch, and a file of 54 h stays
+# near 100 MB, which promtool holds in memory whole.
+BLOCK = 54 * 3600
+JOBS = 2  # promtool runs at once, beside the generator
 MICRO_OUTAGES_PER_90_DAYS = 50
-FORMAT = 1  # bump when the generated history changes, so caches regenerate
+FORMAT = 1  # bump whenever the generated history changes, so caches regenerate
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,6 @@ def backfill(
     *,
     days: int = 90,
     now: float | None = None,
-    step: float = STEP,
     cache_dir: Path | None = None,
     promtool: str | None = None,
 ) -> Backfill:
@@ -62,12 +67,13 @@ def backfill(
     start = today - days * DAY
     telemetry.incidents = plan_incidents(telemetry.platform, telemetry.seed, start, today)
     cache_dir = cache_dir or default_cache_dir()
-    entry, samples = _cached_history(telemetry, start, today, step, cache_dir, promtool)
+    entry, generated = _cached_history(telemetry, start, today, cache_dir, promtool)
     data_dir.mkdir(parents=True, exist_ok=True)
     for block in (entry / "blocks").iterdir():
         shutil.copytree(block, data_dir / block.name)
-    samples_today = write_blocks(telemetry, grid(today, now, step), data_dir, promtool)
-    return Backfill(start, now, samples == 0, samples + samples_today, time.monotonic() - began)
+    generated_today = write_blocks(telemetry, grid(today, now, STEP), data_dir, promtool)
+    elapsed = time.monotonic() - began
+    return Backfill(start, now, generated == 0, generated + generated_today, elapsed)
 
 
 def default_cache_dir() -> Path:
@@ -84,6 +90,11 @@ def grid(start: float, end: float, step: float) -> list[float]:
     return times
 
 
+def history_grid(start: float, end: float) -> list[float]:
+    fine = max(start, end - FINE_DAYS * DAY)
+    return grid(start, fine, COARSE_STEP) + grid(fine, end, STEP)
+
+
 def plan_incidents(platform: Platform, seed: int, start: float, end: float) -> list[Incident]:
     """What went wrong between `start` and `end`: about fifty 1-2 minute outages per 90 days,
     one long outage, an afternoon of the media volume at 100%, and a replica falling over
@@ -91,16 +102,17 @@ def plan_incidents(platform: Platform, seed: int, start: float, end: float) -> l
     rng = random.Random(f"cpanel-incidents:{seed}")
     span = end - start
 
-    def minute(t: float) -> float:
-        return t // 60 * 60
+    def aligned(t: float) -> float:
+        # On the coarse grid, so even the oldest one-minute outage holds a sample.
+        return t // COARSE_STEP * COARSE_STEP
 
     def around(fraction: float) -> float:
-        return minute(start + (fraction + rng.uniform(-0.02, 0.02)) * span)
+        return aligned(start + (fraction + rng.uniform(-0.02, 0.02)) * span)
 
     count = max(1, round(MICRO_OUTAGES_PER_90_DAYS * span / (90 * DAY)))
     incidents = []
     for _ in range(count):
-        t = minute(rng.uniform(start, end - 180))
+        t = aligned(rng.uniform(start, end - 180))
         incidents.append(Incident("outage", t, t + rng.choice((60, 120))))
     t = around(0.37)
     incidents.append(Incident("outage", t, t + rng.randint(30, 60) * 60))
@@ -119,7 +131,7 @@ def plan_incidents(platform: Platform, seed: int, start: float, end: float) -> l
 def write_openmetrics(series: Sequence[Series], times: Sequence[float], out: TextIO) -> int:
     """Write `series` (from `Telemetry.record(times)`) as one OpenMetrics document; returns
     the number of samples."""
-    stamps = [f" {t:.3f}\n" for t in times]
+    stamps = [f" {t:.0f}\n" if t.is_integer() else f" {t:.3f}\n" for t in times]
     count = 0
     # A family's samples must be contiguous; the sources emit each family's series in runs.
     for family, group in groupby(sorted(series, key=lambda s: s.family.name), lambda s: s.family):
@@ -137,23 +149,33 @@ def write_openmetrics(series: Sequence[Series], times: Sequence[float], out: Tex
 
 def write_blocks(telemetry: Telemetry, times: Sequence[float], out_dir: Path, promtool: str) -> int:
     """Record `times` and turn them into TSDB blocks in `out_dir`; returns the sample count.
-    While promtool converts one block range, the next is generated (two cores, two jobs)."""
+    promtool parses more slowly than Python writes, so it runs on the finished files while
+    the next ones are written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     samples = 0
-    running: tuple[subprocess.Popen[bytes], Path] | None = None
-    for chunk in _block_ranges(times):
-        path = out_dir / f"backfill-{chunk[0]:.0f}.om"
-        with path.open("w") as out:
-            samples += write_openmetrics(telemetry.record(chunk), chunk, out)
-        _finish(running)
-        command = [promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet"]
-        command += [f"--max-block-duration={BLOCK // 3600}h", str(path), str(out_dir)]
-        running = (
-            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
-            path,
-        )
-    _finish(running)
+    running: list[tuple[subprocess.Popen[bytes], Path]] = []
+    try:
+        for chunk in _block_ranges(times):
+            path = out_dir / f"backfill-{chunk[0]:.0f}.om"
+            with path.open("w") as out:
+                samples += write_openmetrics(telemetry.record(chunk), chunk, out)
+            if len(running) == JOBS:
+                _finish(*running.pop(0))
+            running.append((_promtool(promtool, path, out_dir), path))
+        while running:
+            _finish(*running.pop(0))
+    finally:
+        for process, path in running:  # left only by a failure
+            process.kill()
+            process.wait()
+            path.unlink(missing_ok=True)
     return samples
+
+
+def _promtool(promtool: str, path: Path, out_dir: Path) -> subprocess.Popen[bytes]:
+    command = [promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet"]
+    command += [f"--max-block-duration={BLOCK // 3600}h", str(path), str(out_dir)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _block_ranges(times: Sequence[float]) -> Iterator[list[float]]:
@@ -161,10 +183,7 @@ def _block_ranges(times: Sequence[float]) -> Iterator[list[float]]:
         yield list(chunk)
 
 
-def _finish(running: tuple[subprocess.Popen[bytes], Path] | None) -> None:
-    if running is None:
-        return
-    process, path = running
+def _finish(process: subprocess.Popen[bytes], path: Path) -> None:
     _, err = process.communicate()
     path.unlink()
     if process.returncode:
@@ -172,11 +191,11 @@ def _finish(running: tuple[subprocess.Popen[bytes], Path] | None) -> None:
 
 
 def _cached_history(
-    telemetry: Telemetry, start: float, end: float, step: float, cache_dir: Path, promtool: str
+    telemetry: Telemetry, start: float, end: float, cache_dir: Path, promtool: str
 ) -> tuple[Path, int]:
     """The cache entry for [start, end], generated when missing; leaves the telemetry's
-    counters at `end`. Returns the entry and how many samples were generated."""
-    recipe = [FORMAT, telemetry.seed, start, end, step, telemetry.platform.fingerprint()]
+    counters at `end`. Returns the entry and how many samples were generated (0: cached)."""
+    recipe = [FORMAT, telemetry.seed, start, end, telemetry.platform.fingerprint()]
     entry = cache_dir / hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:20]
     state = entry / "state.json"
     if state.exists():
@@ -186,7 +205,7 @@ def _cached_history(
     work = cache_dir / f"{entry.name}.tmp{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     telemetry.restore(start, {})
-    samples = write_blocks(telemetry, grid(start, end, step), work / "blocks", promtool)
+    samples = write_blocks(telemetry, history_grid(start, end), work / "blocks", promtool)
     at, totals = telemetry.totals()
     (work / "state.json").write_text(json.dumps({"at": at, "totals": totals}))
     _publish(work, entry)

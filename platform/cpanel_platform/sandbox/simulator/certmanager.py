@@ -23,10 +23,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import re
 import textwrap
 import zlib
 
+from .keel_policy import go_duration
 from .kube import Kind, Kube
 from .reconciler import (
     Clock,
@@ -65,6 +65,7 @@ DEFAULT_DURATION = dt.timedelta(hours=2160)
 ACME_BACKDATE = dt.timedelta(hours=1)
 ACME_VALIDITY = dt.timedelta(days=90) - dt.timedelta(seconds=1)
 ACME_ISSUANCE = dt.timedelta(seconds=20)  # DNS-01 propagation and validation, before `speed`
+ISSUER_WAIT = dt.timedelta(seconds=5)  # how often a request looks for its missing issuer
 FIRST_BACKOFF = dt.timedelta(hours=1)
 MAX_BACKOFF = dt.timedelta(hours=32)
 
@@ -80,15 +81,13 @@ _ISSUER_READY = {
     "vault": ("VaultVerified", "Vault verified"),
     "selfSigned": ("IsReady", ""),
 }
-_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
 # -- formats -----------------------------------------------------------------------------------
-def go_duration(text: str | None) -> dt.timedelta | None:
+def duration(text: str | None) -> dt.timedelta | None:
     """A Go duration such as "2160h0m0s"; None when absent or unreadable."""
-    parts = _GO_DURATION.findall(text or "")
-    return dt.timedelta(seconds=sum(float(n) * _GO_UNITS[u] for n, u in parts)) if parts else None
+    seconds = go_duration(text or "")
+    return None if seconds is None else dt.timedelta(seconds=seconds)
 
 
 def go_time(when: dt.datetime) -> str:
@@ -133,7 +132,7 @@ def renewal_time(spec: Obj, not_before: dt.datetime, not_after: dt.datetime) -> 
     """notAfter less spec.renewBefore (or renewBeforePercentage of the lifetime); a third of
     the lifetime when neither is set or renewBefore is not shorter than the lifetime."""
     lifetime = not_after - not_before
-    before = go_duration(spec.get("renewBefore"))
+    before = duration(spec.get("renewBefore"))
     if spec.get("renewBeforePercentage"):
         before = lifetime * int(spec["renewBeforePercentage"]) / 100
     elif before is None or before >= lifetime:
@@ -157,6 +156,10 @@ def _acme_base(issuer: Obj) -> str:
 def _number(*parts: str) -> int:
     """A stable number standing in for the ids and hashes the real systems generate."""
     return zlib.crc32("/".join(parts).encode())
+
+
+def _conditions(obj: Obj) -> list[Obj]:
+    return (obj.get("status") or {}).get("conditions") or []
 
 
 def _failed(request: Obj) -> bool:
@@ -258,8 +261,8 @@ class CertManager(Reconciler):
             await self.kube.replace_status(CERTIFICATES, {**cert, "status": status})
         return _earliest(due, not_after if not_after and not_after > now else None)
 
+    @staticmethod
     def _readiness(
-        self,
         cert: Obj,
         status: Obj,
         secret: Obj | None,
@@ -358,12 +361,14 @@ class CertManager(Reconciler):
             self._attempts[key] = now
             message = f'Created new CertificateRequest resource "{request["metadata"]["name"]}"'
             await self.events.record(REQUEST_MANAGER, cert, "Normal", "Requested", message)
-        if is_true(request["status"]["conditions"], "Ready"):
+        if is_true(_conditions(request), "Ready"):
             return await self._store(cert, status, request, now), None
-        took = ACME_ISSUANCE if _acme(issuer) else dt.timedelta(0)
-        done_at = self._attempts.setdefault(key, now) + took / self.speed
-        if issuer is None or now < done_at:
-            return secret, max(done_at, now) + took / self.speed
+        if issuer is None:
+            return secret, now + ISSUER_WAIT
+        took = ACME_ISSUANCE / self.speed if _acme(issuer) else dt.timedelta(0)
+        done_at = self._attempts.setdefault(key, now) + took
+        if now < done_at:
+            return secret, done_at
         if _acme(issuer) and issuer["metadata"]["name"] in self.failing_issuers:
             request = await self._fail(cert, request, issuer, now)
             await self._record_failure(cert, status, request, now)
@@ -379,7 +384,7 @@ class CertManager(Reconciler):
         now: dt.datetime,
     ) -> None:
         self._attempts.pop(("Certificate", *_where(cert)), None)
-        failure = find_condition(request["status"]["conditions"], "Ready") or {}
+        failure = find_condition(_conditions(request), "Ready") or {}
         message = (
             "The certificate request has failed to complete and will be retried: "
             f"{failure.get('message', '')}"
@@ -512,7 +517,7 @@ class CertManager(Reconciler):
             )
             set_condition(conditions, "Ready", "False", "Pending", pending, now)
         elif _acme(issuer):
-            order = await self._order(cert, request, issuer, now)
+            order = await self._order(cert, request, issuer)
             pending = (
                 "Waiting on certificate issuance from order "
                 f'{namespace}/{order["metadata"]["name"]}: "pending"'
@@ -533,7 +538,7 @@ class CertManager(Reconciler):
                 "CN=ISRG Root X1,O=Internet Security Research Group,C=US",
             )
         else:
-            lifetime = go_duration(spec.get("duration")) or DEFAULT_DURATION
+            lifetime = duration(spec.get("duration")) or DEFAULT_DURATION
             not_before, not_after = now, now + lifetime
             signer = root = f"CN={issuer['metadata']['name']}"
         fields = {
@@ -557,14 +562,18 @@ class CertManager(Reconciler):
     ) -> Obj:
         certificate, ca = self._certificate_pem(cert, issuer, now)
         if _acme(issuer):
-            order = await self._order(cert, request, issuer, now)
+            order = await self._order(cert, request, issuer)
             for challenge in await self._challenges(order):  # solved challenges are cleaned up
                 await self.kube.delete(CHALLENGES, *_where(challenge))
-            status = {**order["status"], "state": "valid", "certificate": _b64(certificate)}
+            status = {
+                **(order.get("status") or {}),
+                "state": "valid",
+                "certificate": _b64(certificate),
+            }
             await self.kube.replace_status(ORDERS, {**order, "status": status})
-        status = copy.deepcopy(request["status"])
+        status = copy.deepcopy(request.get("status") or {})
         issued = "Certificate fetched from issuer successfully"
-        set_condition(status["conditions"], "Ready", "True", "Issued", issued, now)
+        set_condition(status.setdefault("conditions", []), "Ready", "True", "Issued", issued, now)
         status.update(certificate=_b64(certificate), ca=_b64(ca))
         return await self.kube.replace_status(REQUESTS, {**request, "status": status})
 
@@ -576,7 +585,7 @@ class CertManager(Reconciler):
         now: dt.datetime,
     ) -> Obj:
         """What Let's Encrypt answers when the _acme-challenge TXT record never appeared."""
-        order = await self._order(cert, request, issuer, now)
+        order = await self._order(cert, request, issuer)
         errors = []
         for challenge in await self._challenges(order):
             domain = challenge["spec"]["dnsName"]
@@ -596,7 +605,7 @@ class CertManager(Reconciler):
             await self.kube.replace_status(CHALLENGES, {**challenge, "status": status})
         reason = errors[0] if errors else ""
         status = {
-            **order["status"],
+            **(order.get("status") or {}),
             "state": "invalid",
             "reason": reason,
             "failureTime": stamp(now),
@@ -606,18 +615,12 @@ class CertManager(Reconciler):
             f'Failed to wait for order resource "{order["metadata"]["name"]}" to become ready: '
             f'order is in "invalid" state: {reason}'
         )
-        status = copy.deepcopy(request["status"])
-        set_condition(status["conditions"], "Ready", "False", "Failed", message, now)
+        status = copy.deepcopy(request.get("status") or {})
+        set_condition(status.setdefault("conditions", []), "Ready", "False", "Failed", message, now)
         status["failureTime"] = stamp(now)
         return await self.kube.replace_status(REQUESTS, {**request, "status": status})
 
-    async def _order(
-        self,
-        cert: Obj,
-        request: Obj,
-        issuer: Obj,
-        now: dt.datetime,
-    ) -> Obj:
+    async def _order(self, cert: Obj, request: Obj, issuer: Obj) -> Obj:
         """The request's ACME Order, `<request>-<hash>`, with a pending DNS-01 Challenge per
         name; made on first use."""
         namespace, request_name = _where(request)

@@ -14,13 +14,12 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..serving import QuietServer
+from ..serving import AppServer
 from .keel import ApprovalNotFound, Keel
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -73,7 +72,6 @@ class KeelApi:
     def __init__(self, keel: Keel, username: str, password: str) -> None:
         self.keel = keel
         self._credentials = (username.encode(), password.encode())
-        self._uvicorn: uvicorn.Server | None = None
         admin: list[tuple[str, str, Endpoint]] = [
             ("GET", "/v1/approvals", self.list_approvals),
             ("POST", "/v1/approvals", self.change_approval),
@@ -88,6 +86,7 @@ class KeelApi:
                 *(Route(path, self._admin(handler), methods=[m]) for m, path, handler in admin),
             ]
         )
+        self._server = AppServer(self.app)
 
     # -- authentication --------------------------------------------------------------------
     def _admin(self, handler: Endpoint) -> Endpoint:
@@ -176,21 +175,7 @@ class KeelApi:
     # -- serving ---------------------------------------------------------------------------
     async def serve(self, sock: socket.socket, ready: asyncio.Event | None = None) -> None:
         """Serve plain HTTP on `sock` (see serving.listen)."""
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = self._uvicorn = QuietServer(config)
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.01)
-        if ready:
-            ready.set()
-        await serving
+        await self._server.serve(sock, ready)
 
     def stop(self) -> None:
-        if self._uvicorn:
-            self._uvicorn.should_exit = True
+        self._server.stop()

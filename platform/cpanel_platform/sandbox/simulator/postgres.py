@@ -69,12 +69,12 @@ BACKUP_ANNOTATION = f"{GROUP}/pgbackrest-backup"
 MASTER, REPLICA = "master", "replica"  # the role labels Patroni sets
 COMPONENT = "postgrescluster-controller"
 REGISTRY = "registry.developers.crunchydata.com/crunchydata"
-POSTGRES_IMAGES = {  # PGO's RELATED_IMAGE_POSTGRES_<n> defaults
-    14: f"{REGISTRY}/crunchy-postgres:ubi8-14.11-0",
-    15: f"{REGISTRY}/crunchy-postgres:ubi8-15.7-0",
-    16: f"{REGISTRY}/crunchy-postgres:ubi8-16.3-0",
+POSTGRES_IMAGES = {  # PGO 5.7's RELATED_IMAGE_POSTGRES_<n> defaults
+    15: f"{REGISTRY}/crunchy-postgres:ubi8-15.10-0",
+    16: f"{REGISTRY}/crunchy-postgres:ubi8-16.6-0",
+    17: f"{REGISTRY}/crunchy-postgres:ubi8-17.2-0",
 }
-PGBACKREST_IMAGE = f"{REGISTRY}/crunchy-pgbackrest:ubi8-2.51-0"
+PGBACKREST_IMAGE = f"{REGISTRY}/crunchy-pgbackrest:ubi8-2.53.1-0"
 SCHEDULE_TYPES = {"full": "full", "differential": "diff", "incremental": "incr"}
 _RANDOM_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' rand.String, which PGO uses
 _BACKUP_TYPE = re.compile(r"--type=(\w+)")

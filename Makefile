@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean prometheus
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,14 +12,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# The sandbox runs its own Prometheus child process. Debian's package also enables a system
+# service on :9090 that nothing here uses; --no-install-recommends leaves out node-exporter's.
+prometheus:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+		apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; }
+
+demo: $(STAMP) prometheus
 	$(BIN)/cpanel sandbox up
 
 lint: $(STAMP)
 	$(BIN)/ruff check tui platform tests
 	$(BIN)/lint-imports
 
-test: lint
+test: lint prometheus
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

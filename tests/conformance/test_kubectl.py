@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from tests.conftest import KUBECTL, Sandbox
+from tests.waiting import wait_for
 
 CRD = """
 apiVersion: apiextensions.k8s.io/v1
@@ -40,17 +41,6 @@ def ns(sandbox: Sandbox) -> str:
     name = f"t-{uuid.uuid4().hex[:8]}"
     sandbox.kubectl("create", "namespace", name)
     return name
-
-
-def wait_for(check, timeout: float = 20.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(every)
 
 
 def test_version_and_discovery(sandbox: Sandbox) -> None:

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from tests.conftest import Sandbox
-
-
-def wait_for(check, timeout: float = 60.0, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(every)
-    return result
+from tests.waiting import wait_for
 
 
 def _ready_nodes(box: Sandbox) -> dict[str, bool]:

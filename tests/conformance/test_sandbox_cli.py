@@ -6,10 +6,10 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.conftest import Sandbox
+from tests.waiting import wait_for
 
 CPANEL = str(Path(sys.executable).parent / "cpanel")
 
@@ -22,14 +22,6 @@ def cpanel(box: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         env={**os.environ, "COLUMNS": "200"},
     )
-
-
-def wait_for(check, timeout: float = 60.0, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(every)
-    return result
 
 
 def test_status_env_and_a_second_up(fresh_sandbox) -> None:

@@ -55,4 +55,4 @@ def make_cluster(**options: Any) -> KubeCluster:
 @pytest.fixture(scope="module")
 def bare_cluster() -> Iterator[Served]:
     """No kubelets at all: nodes and pods are whatever the test makes them."""
-    yield from serve(make_cluster(kubelet=False))
+    yield from serve(make_cluster())

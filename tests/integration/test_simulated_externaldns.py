@@ -5,7 +5,6 @@ own are left alone."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from cpanel_platform.sandbox.simulator.externaldns import INGRESSES, SERVICES, E
 from cpanel_platform.sandbox.simulator.kube import Kube
 
 from tests.integration.conftest import TOKEN, Served
+from tests.waiting import wait_for
 
 LINODE_TOKEN = "external-dns-token"
 DEFAULT_IP = "198.51.100.7"  # the ingress controller's address, for Ingresses without one
@@ -71,14 +71,6 @@ class DnsWorld:
         self.served.call(self.kube.patch(kind, "default", name, status, sub="status"))
 
 
-def wait(check, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
-
-
 @pytest.fixture(scope="module")
 def world(bare_cluster: Served) -> Iterator[DnsWorld]:
     state = LinodeState(seed=5)
@@ -120,7 +112,7 @@ def world(bare_cluster: Served) -> Iterator[DnsWorld]:
 
 def test_an_ingress_host_gets_an_a_record_and_its_ownership_txt(world) -> None:
     world.ingress("web", "web.example.com", "203.0.113.10")
-    records = wait(lambda: (r := world.records()).get(("A", "web")) and r)
+    records = wait_for(lambda: (r := world.records()).get(("A", "web")) and r)
     [a] = records[("A", "web")]
     assert (a["target"], a["ttl_sec"]) == ("203.0.113.10", 300)
     [txt] = records[("TXT", "a-web")]
@@ -128,15 +120,17 @@ def test_an_ingress_host_gets_an_a_record_and_its_ownership_txt(world) -> None:
     assert txt["ttl_sec"] == 0  # external-dns leaves the TXT record on the domain default
 
     world.set_address(INGRESSES, "web", "203.0.113.20")
-    wait(lambda: [r["target"] for r in world.records().get(("A", "web"), [])] == ["203.0.113.20"])
+    wait_for(
+        lambda: [r["target"] for r in world.records().get(("A", "web"), [])] == ["203.0.113.20"]
+    )
 
     world.served.call(world.kube.delete(INGRESSES, "default", "web"))
-    wait(lambda: not {("A", "web"), ("TXT", "a-web")} & world.records().keys())
+    wait_for(lambda: not {("A", "web"), ("TXT", "a-web")} & world.records().keys())
 
 
 def test_an_ingress_without_an_address_points_at_the_ingress_controller(world) -> None:
     world.ingress("docs", "docs.example.com", **{"external-dns.alpha.kubernetes.io/ttl": "1h"})
-    [a] = wait(lambda: world.records().get(("A", "docs")))
+    [a] = wait_for(lambda: world.records().get(("A", "docs")))
     assert (a["target"], a["ttl_sec"]) == (DEFAULT_IP, 3600)
 
 
@@ -150,7 +144,7 @@ def test_an_annotated_load_balancer_service_gets_a_record(world) -> None:
     }
     world.served.call(world.kube.create(SERVICES, "default", service))
     world.set_address(SERVICES, "mail", "203.0.113.25")
-    wait(lambda: world.records().get(("A", "mail")))
+    wait_for(lambda: world.records().get(("A", "mail")))
     [txt] = world.records()[("TXT", "a-mail")]
     assert txt["target"] == OWNED.format("service/default/mail")
 
@@ -165,7 +159,7 @@ def test_records_it_does_not_own_and_hosts_elsewhere_are_left_alone(world) -> No
     world.ingress("shop", "shop.example.com", "203.0.113.30")  # shop exists without a TXT
     world.ingress("blog", "blog.example.org", "203.0.113.40")  # not under the domain
     world.ingress("marker", "marker.example.com", "203.0.113.50")
-    wait(lambda: world.records().get(("A", "marker")))  # a sync has run since
+    wait_for(lambda: world.records().get(("A", "marker")))  # a sync has run since
 
     records = world.records()
     assert [r["target"] for r in records[("A", "shop")]] == ["192.0.2.1"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from cpanel_platform.sandbox.simulator.keel_api import KeelApi
 from cpanel_platform.sandbox.simulator.kube import Kind, Kube
 
 from tests.integration.conftest import TOKEN, Served
+from tests.waiting import wait_for
 
 REPLICASETS = Kind("apps", "v1", "replicasets")
 AUTH = ("admin", "keel-password")
@@ -47,7 +47,7 @@ class KeelWorld:
             },
         }
         created = self.served.call(self.kube.create(DEPLOYMENTS, "default", body))
-        wait(lambda: any(r["name"] == name for r in self.keel.resources()))
+        wait_for(lambda: any(r["name"] == name for r in self.keel.resources()))
         return created
 
     def deployment(self, name: str) -> dict[str, Any]:
@@ -58,14 +58,6 @@ class KeelWorld:
 
     def push(self, repo: str, tag: str, webhook: str | None = "dockerhub") -> list[str]:
         return self.served.call(self.keel.push(repo, tag, webhook=webhook))
-
-
-def wait(check, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +111,7 @@ def test_a_minor_policy_takes_minor_pushes_and_rolls_out_a_new_revision(world) -
             None,
         )
 
-    rs = wait(new_revision)
+    rs = wait_for(new_revision)
     assert rs["spec"]["template"]["spec"]["containers"][0]["image"] == "example/web:1.3.0"
     assert UPDATE_TIME in rs["spec"]["template"]["metadata"]["annotations"]
 
@@ -248,7 +240,7 @@ def test_a_poll_trigger_moves_to_the_best_pushed_tag(world) -> None:
     )
     for tag in ("1.2.0", "2.0.0", "1.1.0"):
         assert world.push("example/poller", tag, webhook=None) == []
-    wait(lambda: world.image("poller") == "example/poller:1.2.0")
+    wait_for(lambda: world.image("poller") == "example/poller:1.2.0")
 
 
 def test_the_dockerhub_webhook_and_the_resource_list(world) -> None:

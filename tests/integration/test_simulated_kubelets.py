@@ -11,6 +11,7 @@ from cpanel_platform.sandbox.simulator.kube import NODES, PODS, Kind, Kube
 from cpanel_platform.sandbox.simulator.kubelet import Kubelets, Timings
 
 from tests.integration.conftest import TOKEN, Served
+from tests.waiting import wait_for
 
 DEPLOYMENTS = Kind("apps", "v1", "deployments")
 FAST = Timings(
@@ -46,14 +47,6 @@ def world(bare_cluster: Served) -> Iterator[tuple[Served, Kubelets]]:
     bare_cluster.call(stop())
 
 
-def wait(check, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
-
-
 def _pods(served: Served, kube: Kube, label: str) -> list[dict]:
     return served.call(kube.list(PODS, "default", labelSelector=label))["items"]
 
@@ -61,14 +54,14 @@ def _pods(served: Served, kube: Kube, label: str) -> list[dict]:
 def test_nodes_register_and_heartbeat(world) -> None:
     served, kubelets = world
     kube = kubelets.kube
-    names = wait(
+    names = wait_for(
         lambda: (
             len(items := served.call(kube.list(NODES))["items"]) == 2
             and sorted(n["metadata"]["name"] for n in items)
         )
     )
     assert names == [node_name(0), node_name(1)]
-    lease = wait(
+    lease = wait_for(
         lambda: served.cluster.api.find(
             "coordination.k8s.io", "leases", "kube-node-lease", node_name(0)
         )
@@ -99,7 +92,7 @@ def _deploy(served: Served, kube: Kube, name: str, image: str) -> None:
 def test_pods_go_through_container_creating_to_ready(world) -> None:
     served, kubelets = world
     _deploy(served, kubelets.kube, "good", "app:1.0")
-    pods = wait(
+    pods = wait_for(
         lambda: [
             p
             for p in _pods(served, kubelets.kube, "app=good")
@@ -109,7 +102,7 @@ def test_pods_go_through_container_creating_to_ready(world) -> None:
             )
         ]
     )
-    assert len(wait(lambda: len(_pods(served, kubelets.kube, "app=good")) == 2 and pods)) >= 1
+    assert len(wait_for(lambda: len(_pods(served, kubelets.kube, "app=good")) == 2 and pods)) >= 1
     pod = pods[0]
     assert pod["status"]["phase"] == "Running" and pod["status"]["podIP"].startswith("10.2.")
     uid = pod["metadata"]["uid"]
@@ -130,7 +123,7 @@ def test_a_bad_image_crash_loops_with_growing_restarts(world) -> None:
                 return cs
         return None
 
-    cs = wait(backing_off)
+    cs = wait_for(backing_off)
     assert cs["state"]["waiting"]["reason"] == "CrashLoopBackOff"
     assert cs["lastState"]["terminated"]["exitCode"] == 1
     assert not cs["ready"]

@@ -12,6 +12,7 @@ from cpanel_platform.sandbox.simulator.kubelet import Kubelets, Timings
 from cpanel_platform.sandbox.simulator.storage import ATTACHMENTS, Storage, volume_label
 
 from tests.integration.conftest import TOKEN, Served
+from tests.waiting import wait_for
 
 
 class RecordingCloud:
@@ -42,14 +43,6 @@ def storage(bare_cluster: Served) -> Iterator[tuple[Served, Kube, RecordingCloud
     yield bare_cluster, bare_cluster.call(start()), cloud
 
 
-def wait(check, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return result
-
-
 def test_a_claim_gets_a_linode_volume_and_is_attached_where_its_pod_runs(storage) -> None:
     served, kube, cloud = storage
     claim = served.call(
@@ -65,7 +58,7 @@ def test_a_claim_gets_a_linode_volume_and_is_attached_where_its_pod_runs(storage
             },
         )
     )
-    bound = wait(
+    bound = wait_for(
         lambda: (
             (c := served.call(kube.get(PVCS, "default", "media")))["status"].get("phase") == "Bound"
             and c
@@ -92,7 +85,7 @@ def test_a_claim_gets_a_linode_volume_and_is_attached_where_its_pod_runs(storage
             },
         )
     )
-    attachment = wait(lambda: served.call(kube.list(ATTACHMENTS))["items"])
+    attachment = wait_for(lambda: served.call(kube.list(ATTACHMENTS))["items"])
     assert attachment[0]["spec"]["nodeName"] == node_name(5)
     assert attachment[0]["status"]["attached"] is True
     assert cloud.volumes[int(volume_id)]["node"] == node_name(5)

@@ -187,7 +187,6 @@ async def serve(
         world.git_version,
         paths.kube_store,
         seed=seed_cluster,
-        kubelet=False,
         node_grace=NODE_GRACE_SECONDS / options.speed,
     )
     config = yaml.safe_dump(kubeconfig(kube_url, tokens, certs.ca.read_bytes()), sort_keys=False)

@@ -16,7 +16,6 @@ from .controllers.base import Controller
 from .controllers.deployment import DeploymentController
 from .controllers.disruption import DisruptionController
 from .controllers.gc import GarbageCollector
-from .controllers.minimal_kubelet import MinimalKubelet
 from .controllers.namespace import NamespaceController
 from .controllers.nodelifecycle import GRACE_SECONDS as NODE_GRACE_SECONDS
 from .controllers.nodelifecycle import NodeLifecycleController
@@ -40,7 +39,8 @@ def _workload_controllers() -> list[type[Controller]]:
 
 
 class KubeCluster:
-    """One emulated cluster. `seed` fills a fresh store; `kubelet` runs the minimal kubelet."""
+    """One emulated cluster: the API server and its controllers. `seed` fills a fresh store;
+    pods run only where kubelets (the sandbox's simulated ones) register nodes."""
 
     def __init__(
         self,
@@ -48,7 +48,6 @@ class KubeCluster:
         git_version: str,
         state_file: Path | None = None,
         seed: Callable[[Api], None] | None = None,
-        kubelet: bool = True,
         bookmark_interval: float = 30.0,
         watch_window: int = 20000,
         node_grace: float = NODE_GRACE_SECONDS,
@@ -75,8 +74,6 @@ class KubeCluster:
         self.controllers: list[Controller] = [k(self.api) for k in kinds]
         self.controllers.append(NodeLifecycleController(self.api, node_grace))
         self._app_server = AppServer(self.server.app)
-        if kubelet:
-            self.controllers.append(MinimalKubelet(self.api, self.logs))
 
     async def serve(
         self,

@@ -58,7 +58,13 @@ class MetricsExporter:
 
     async def serve(self, sock: socket.socket, ready: asyncio.Event | None = None) -> None:
         """Serve plain HTTP on `sock` (see serving.listen) until `stop`."""
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            lifespan="off",
+        )
         server = self._uvicorn = QuietServer(config)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():

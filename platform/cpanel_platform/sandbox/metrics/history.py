@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import shutil
@@ -82,22 +83,21 @@ def default_cache_dir() -> Path:
 
 
 def grid(start: float, end: float, step: float) -> list[float]:
-    """Times after `start` up to and including `end`: every `step`, and `end` itself."""
-    first = (start // step + 1) * step
-    times = [first + i * step for i in range(max(0, int((end - first) // step) + 1))]
-    if end > start and (not times or times[-1] < end):
-        times.append(end)
-    return times
+    """Times after `start` up to and including `end`, `step` apart, counted back from `end`:
+    the history's last step before live scraping is a whole one."""
+    count = math.ceil((end - start) / step)
+    return [float(end - k * step) for k in range(count - 1, -1, -1)]
 
 
 def history_grid(start: float, end: float) -> list[float]:
+    """The cached history's times: every two minutes, then every minute for FINE_DAYS."""
     fine = max(start, end - FINE_DAYS * DAY)
     return grid(start, fine, COARSE_STEP) + grid(fine, end, STEP)
 
 
 def plan_incidents(platform: Platform, seed: int, start: float, end: float) -> list[Incident]:
     """What went wrong between `start` and `end`: about fifty 1-2 minute outages per 90 days,
-    one long outage, an afternoon of the media volume at 100%, and a replica falling over
+    one long outage, six hours of the media volume at 100%, and a replica falling over
     100 MiB behind. The same for the same seed and window."""
     rng = random.Random(f"cpanel-incidents:{seed}")
     span = end - start
@@ -133,7 +133,7 @@ def write_openmetrics(series: Sequence[Series], times: Sequence[float], out: Tex
     the number of samples."""
     stamps = [f" {t:.0f}\n" if t.is_integer() else f" {t:.3f}\n" for t in times]
     count = 0
-    # A family's samples must be contiguous; the sources emit each family's series in runs.
+    # OpenMetrics keeps each family's samples together; the sources interleave families.
     for family, group in groupby(sorted(series, key=lambda s: s.family.name), lambda s: s.family):
         out.write(f"# HELP {family.name} {family.help}\n# TYPE {family.name} {family.type}\n")
         text = str if family.whole else "{:.3f}".format

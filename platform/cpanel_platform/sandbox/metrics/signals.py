@@ -47,46 +47,45 @@ def _counter(name: str, help: str, whole: bool = True) -> Family:
     return Family(name, "counter", help, cumulative=True, whole=whole)
 
 
-IO_TIME = _counter("node_disk_io_time_seconds", "Total seconds spent doing I/Os.", whole=False)
+IO_TIME = _counter(
+    "node_disk_io_time_seconds", "Seconds the disk spent busy with I/O.", whole=False
+)
 IO_WEIGHTED = _counter(
-    "node_disk_io_time_weighted_seconds", "The weighted # of seconds spent doing I/Os.", False
+    "node_disk_io_time_weighted_seconds",
+    "Seconds of I/O weighted by requests in flight.",
+    whole=False,
 )
-READ_BYTES = _counter("node_disk_read_bytes", "The total number of bytes read successfully.")
-WRITTEN_BYTES = _counter(
-    "node_disk_written_bytes", "The total number of bytes written successfully."
-)
-READS = _counter("node_disk_reads_completed", "The total number of reads completed successfully.")
-WRITES = _counter(
-    "node_disk_writes_completed", "The total number of writes completed successfully."
-)
-DISK_INFO = Family("node_disk_info", "gauge", "Info of /sys/block/<block_device>.", whole=True)
+READ_BYTES = _counter("node_disk_read_bytes", "Bytes read from the disk.")
+WRITTEN_BYTES = _counter("node_disk_written_bytes", "Bytes written to the disk.")
+READS = _counter("node_disk_reads_completed", "Reads the disk completed.")
+WRITES = _counter("node_disk_writes_completed", "Writes the disk completed.")
+DISK_INFO = Family("node_disk_info", "gauge", "Identity of a block device (always 1).", whole=True)
 VOLUME_CAPACITY = Family(
-    "kubelet_volume_stats_capacity_bytes", "gauge", "Capacity in bytes of the volume", whole=True
+    "kubelet_volume_stats_capacity_bytes",
+    "gauge",
+    "Size of the volume's filesystem in bytes.",
+    whole=True,
 )
 VOLUME_AVAILABLE = Family(
     "kubelet_volume_stats_available_bytes",
     "gauge",
-    "Number of available bytes in the volume",
+    "Bytes free on the volume.",
     whole=True,
 )
 VOLUME_USED = Family(
-    "kubelet_volume_stats_used_bytes", "gauge", "Number of used bytes in the volume", whole=True
+    "kubelet_volume_stats_used_bytes", "gauge", "Bytes in use on the volume.", whole=True
 )
 # ingress-nginx exposes a counter without the _total suffix, which OpenMetrics forbids for
 # counters; "unknown" keeps the exact name in both exposition formats.
 REQUESTS = Family(
     "nginx_ingress_controller_requests",
     "unknown",
-    "The total number of client requests",
+    "Requests the controller answered.",
     cumulative=True,
     whole=True,
 )
-PROBE_SUCCESS = Family(
-    "probe_success", "gauge", "Displays whether or not the probe was a success", whole=True
-)
-PROBE_DURATION = Family(
-    "probe_duration_seconds", "gauge", "Returns how long the probe took to complete in seconds"
-)
+PROBE_SUCCESS = Family("probe_success", "gauge", "1 when the probe succeeded.", whole=True)
+PROBE_DURATION = Family("probe_duration_seconds", "gauge", "Seconds the probe took.")
 IN_RECOVERY = Family(
     "ccp_is_in_recovery_status",
     "gauge",
@@ -108,19 +107,19 @@ BACKUP_AGE = Family(
 CERT_EXPIRY = Family(
     "certmanager_certificate_expiration_timestamp_seconds",
     "gauge",
-    "The date after which the certificate expires. Expressed as a Unix Epoch Time.",
+    "When the certificate expires (Unix time).",
     whole=True,
 )
 CERT_RENEWAL = Family(
     "certmanager_certificate_renewal_timestamp_seconds",
     "gauge",
-    "The number of seconds before expiration time the certificate should renew.",
+    "When cert-manager renews the certificate (Unix time).",
     whole=True,
 )
 CERT_READY = Family(
     "certmanager_certificate_ready_status",
     "gauge",
-    "The ready status of the certificate.",
+    "1 for the certificate's current Ready condition.",
     whole=True,
 )
 UP = Family("up", "gauge", "Whether the target's last scrape succeeded.", whole=True)
@@ -436,8 +435,8 @@ def certificates(platform: Platform, grid: Grid) -> Iterator[Signal]:
             "issuer_kind": cert.issuer_kind,
             "issuer_group": cert.issuer_group,
         }
-        earlier = [_renewals_since(cert, t) for t in grid.times]
-        period = cert.renewal_time - cert.not_before
+        period = _renewal_period(cert)
+        earlier = [_renewals_since(cert, t, period) for t in grid.times]
         yield Signal(CERT_EXPIRY, labels, [cert.not_after - k * period for k in earlier])
         yield Signal(CERT_RENEWAL, labels, [cert.renewal_time - k * period for k in earlier])
         for condition in ("True", "False", "Unknown"):
@@ -448,12 +447,17 @@ def certificates(platform: Platform, grid: Grid) -> Iterator[Signal]:
             yield Signal(CERT_READY, {**labels, "condition": condition}, values)
 
 
-def _renewals_since(cert: Certificate, t: float) -> int:
-    """How many renewals ago the certificate valid at `t` was issued (each renewal comes
-    `renewal_time - not_before` after the previous issue)."""
+def _renewal_period(cert: Certificate) -> float:
+    """How long each certificate served before the next was issued: as long as the current
+    one will (at least a day, should its status be odd)."""
+    return max(cert.renewal_time - cert.not_before, DAY)
+
+
+def _renewals_since(cert: Certificate, t: float, period: float) -> int:
+    """How many renewals ago the certificate valid at `t` was issued."""
     if t >= cert.not_before:
         return 0
-    return math.ceil((cert.not_before - t) / (cert.renewal_time - cert.not_before))
+    return math.ceil((cert.not_before - t) / period)
 
 
 # -- up ------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ import copy
 import datetime as dt
 import hashlib
 import json
-import logging
 import textwrap
 import zlib
 
@@ -34,6 +33,7 @@ from .reconciler import (
     Obj,
     Reconciler,
     Watch,
+    conditions_of,
     controller_ref,
     find_condition,
     is_true,
@@ -42,9 +42,8 @@ from .reconciler import (
     set_condition,
     stamp,
     utcnow,
+    where,
 )
-
-log = logging.getLogger(__name__)
 
 GROUP = "cert-manager.io"
 CERTIFICATES = Kind(GROUP, "v1", "certificates")
@@ -140,10 +139,6 @@ def renewal_time(spec: Obj, not_before: dt.datetime, not_after: dt.datetime) -> 
     return (not_after - before).replace(microsecond=0)
 
 
-def _where(obj: Obj) -> tuple[str, str]:
-    return obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
-
-
 def _acme(issuer: Obj | None) -> Obj | None:
     return ((issuer or {}).get("spec") or {}).get("acme")
 
@@ -156,10 +151,6 @@ def _acme_base(issuer: Obj) -> str:
 def _number(*parts: str) -> int:
     """A stable number standing in for the ids and hashes the real systems generate."""
     return zlib.crc32("/".join(parts).encode())
-
-
-def _conditions(obj: Obj) -> list[Obj]:
-    return (obj.get("status") or {}).get("conditions") or []
 
 
 def _failed(request: Obj) -> bool:
@@ -185,9 +176,9 @@ class CertManager(Reconciler):
 
     def watches(self) -> list[Watch]:
         return [
-            Watch(CERTIFICATES, lambda o: [("Certificate", *_where(o))]),
-            Watch(ISSUERS, lambda o: [("Issuer", *_where(o))]),
-            Watch(CLUSTER_ISSUERS, lambda o: [("ClusterIssuer", *_where(o))]),
+            Watch(CERTIFICATES, lambda o: [("Certificate", *where(o))]),
+            Watch(ISSUERS, lambda o: [("Issuer", *where(o))]),
+            Watch(CLUSTER_ISSUERS, lambda o: [("ClusterIssuer", *where(o))]),
             # A deleted or edited Secret makes its Certificate issue again.
             Watch(SECRETS, self._secret_owner, {"labelSelector": OWNED_SECRET_LABEL}),
         ]
@@ -344,7 +335,7 @@ class CertManager(Reconciler):
         """The request manager and issuing controllers, while Issuing=True (set by the trigger
         or by `cmctl renew`, which skips the backoff): the request for the next revision, then
         the Secret and the revision, or the failure. Returns the Secret and when to look again."""
-        namespace, name = _where(cert)
+        namespace, name = where(cert)
         key = ("Certificate", namespace, name)
         revision = status.get("revision", 0) + 1
         request = await self.kube.get(REQUESTS, namespace, f"{name}-{revision}")
@@ -361,7 +352,7 @@ class CertManager(Reconciler):
             self._attempts[key] = now
             message = f'Created new CertificateRequest resource "{request["metadata"]["name"]}"'
             await self.events.record(REQUEST_MANAGER, cert, "Normal", "Requested", message)
-        if is_true(_conditions(request), "Ready"):
+        if is_true(conditions_of(request), "Ready"):
             return await self._store(cert, status, request, now), None
         if issuer is None:
             return secret, now + ISSUER_WAIT
@@ -383,8 +374,8 @@ class CertManager(Reconciler):
         request: Obj,
         now: dt.datetime,
     ) -> None:
-        self._attempts.pop(("Certificate", *_where(cert)), None)
-        failure = find_condition(_conditions(request), "Ready") or {}
+        self._attempts.pop(("Certificate", *where(cert)), None)
+        failure = find_condition(conditions_of(request), "Ready") or {}
         message = (
             "The certificate request has failed to complete and will be retried: "
             f"{failure.get('message', '')}"
@@ -404,7 +395,7 @@ class CertManager(Reconciler):
     ) -> Obj:
         """The issuing controller's success: the signed certificate into the Secret, its
         validity and revision into the status, and the Issuing condition gone."""
-        namespace, name = _where(cert)
+        namespace, name = where(cert)
         issued = read_placeholder(_unb64(request["status"]["certificate"]))
         secret = await self._write_secret(cert, request)
         not_before = parse_time(issued["notBefore"])
@@ -426,7 +417,7 @@ class CertManager(Reconciler):
         return secret
 
     async def _write_secret(self, cert: Obj, request: Obj) -> Obj:
-        namespace, name = _where(cert)
+        namespace, name = where(cert)
         spec = cert["spec"]
         ref = spec["issuerRef"]
         revision = request["metadata"]["annotations"][CERTIFICATE_REVISION]
@@ -466,7 +457,7 @@ class CertManager(Reconciler):
         limit = cert["spec"].get("revisionHistoryLimit")
         if not limit:
             return
-        namespace, name = _where(cert)
+        namespace, name = where(cert)
         for old in range(1, revision - limit + 1):
             await self.kube.delete(REQUESTS, namespace, f"{name}-{old}")
 
@@ -478,7 +469,7 @@ class CertManager(Reconciler):
         issuer: Obj | None,
         now: dt.datetime,
     ) -> Obj:
-        namespace, name = _where(cert)
+        namespace, name = where(cert)
         spec = cert["spec"]
         csr = placeholder_pem(
             "CERTIFICATE REQUEST",
@@ -564,7 +555,7 @@ class CertManager(Reconciler):
         if _acme(issuer):
             order = await self._order(cert, request, issuer)
             for challenge in await self._challenges(order):  # solved challenges are cleaned up
-                await self.kube.delete(CHALLENGES, *_where(challenge))
+                await self.kube.delete(CHALLENGES, *where(challenge))
             status = {
                 **(order.get("status") or {}),
                 "state": "valid",
@@ -623,7 +614,7 @@ class CertManager(Reconciler):
     async def _order(self, cert: Obj, request: Obj, issuer: Obj) -> Obj:
         """The request's ACME Order, `<request>-<hash>`, with a pending DNS-01 Challenge per
         name; made on first use."""
-        namespace, request_name = _where(request)
+        namespace, request_name = where(request)
         name = f"{request_name}-{_number(request['metadata']['uid'])}"
         order = await self.kube.get(ORDERS, namespace, name)
         if order is not None:
@@ -652,7 +643,7 @@ class CertManager(Reconciler):
         return order
 
     async def _challenge(self, order: Obj, issuer: Obj, dns_name: str) -> None:
-        namespace, order_name = _where(order)
+        namespace, order_name = where(order)
         domain = dns_name.removeprefix("*.")
         authz = _number(order_name, dns_name)
         base = _acme_base(issuer)

@@ -34,12 +34,14 @@ from .reconciler import (
     Obj,
     Reconciler,
     Watch,
+    conditions_of,
     controller_ref,
     is_true,
     parse_time,
     remove_condition,
     set_condition,
     utcnow,
+    where,
 )
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,25 @@ POSTGRES_IMAGES = {  # PGO 5.7's RELATED_IMAGE_POSTGRES_<n> defaults
 }
 PGBACKREST_IMAGE = f"{REGISTRY}/crunchy-pgbackrest:ubi8-2.53.1-0"
 SCHEDULE_TYPES = {"full": "full", "differential": "diff", "incremental": "incr"}
+# PGO's pgBackRest conditions: type -> (reason, message) when True, and when False.
+_CONDITIONS = {
+    "PGBackRestRepoHostReady": (
+        ("RepoHostReady", "pgBackRest dedicated repository host is ready"),
+        ("RepoHostNotReady", "pgBackRest dedicated repository host is not ready"),
+    ),
+    "PGBackRestReplicaRepoReady": (
+        ("StanzaCreated", "pgBackRest replica create repo is ready for backups"),
+        ("StanzaNotCreated", "pgBackRest replica create repo is not ready for backups"),
+    ),
+    "PGBackRestReplicaCreate": (
+        ("RepoBackupComplete", "pgBackRest replica creation is now possible"),
+        ("RepoBackupNotComplete", "pgBackRest replica creation is not currently possible"),
+    ),
+    "PGBackRestManualBackupSuccessful": (
+        ("ManualBackupComplete", "Manual backup completed successfully"),
+        ("ManualBackupFailed", "Manual backup did not complete successfully"),
+    ),
+}
 _RANDOM_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' rand.String, which PGO uses
 _BACKUP_TYPE = re.compile(r"--type=(\w+)")
 
@@ -104,10 +125,6 @@ class Cluster:
         return next((i for i in self.instances.values() if i.role == MASTER), None)
 
 
-def _where(obj: Obj) -> tuple[str, str]:
-    return obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
-
-
 def _labels(obj: Obj) -> dict[str, str]:
     return obj["metadata"].get("labels") or {}
 
@@ -122,14 +139,13 @@ def _healthy(pod: Obj) -> bool:
     return (
         pod["status"].get("phase") == "Running"
         and not pod["metadata"].get("deletionTimestamp")
-        and is_true(pod["status"].get("conditions") or [], "Ready")
+        and is_true(conditions_of(pod), "Ready")
     )
 
 
 def _job_outcome(job: Obj) -> str:
-    """ "Complete", "Failed", or "" while the Job runs."""
-    conditions = (job.get("status") or {}).get("conditions") or []
-    return next((t for t in ("Complete", "Failed") if is_true(conditions, t)), "")
+    """How the Job ended, "Complete" or "Failed"; "" while it runs."""
+    return next((t for t in ("Complete", "Failed") if is_true(conditions_of(job), t)), "")
 
 
 def _job_progress(job: Obj) -> dict[str, Any]:
@@ -151,6 +167,29 @@ def _backup_type(job: Obj) -> str:
     options = next((e["value"] for e in env if e["name"] == "COMMAND_OPTS"), "")
     found = _BACKUP_TYPE.search(options)
     return found.group(1) if found else "incr"
+
+
+def _scheduled_status(job: Obj) -> Obj:
+    """An entry of status.pgbackrest.scheduledBackups, for a Job a backup CronJob made."""
+    owner = next((r["name"] for r in job["metadata"].get("ownerReferences") or []), "")
+    labels = _labels(job)
+    return {
+        "cronJobName": owner,
+        "repo": labels.get(REPO_LABEL, ""),
+        "type": labels[CRONJOB_LABEL],
+        **_job_progress(job),
+    }
+
+
+def _last_full_backup(jobs: list[Obj], known: dt.datetime | None) -> dt.datetime | None:
+    """The latest completion among full backups, these Jobs and what was known before (the
+    Jobs of old backups are deleted in time)."""
+    finished = [
+        parse_time(job["status"]["completionTime"])
+        for job in jobs
+        if _job_outcome(job) == "Complete" and _backup_type(job) == "full"
+    ]
+    return max((t for t in [*finished, known] if t), default=None)
 
 
 def _instance_sets(pg: Obj) -> list[tuple[str, Obj]]:
@@ -187,7 +226,7 @@ class PostgresOperator(Reconciler):
     def watches(self) -> list[Watch]:
         owned = {"labelSelector": CLUSTER_LABEL}
         return [
-            Watch(CLUSTERS, lambda pg: [_where(pg)]),
+            Watch(CLUSTERS, lambda pg: [where(pg)]),
             *(Watch(kind, _of_cluster, owned) for kind in (STATEFULSETS, PODS, JOBS, PVCS)),
         ]
 
@@ -227,7 +266,7 @@ class PostgresOperator(Reconciler):
 
     # -- services ------------------------------------------------------------------------------
     async def _services(self, pg: Obj) -> None:
-        namespace, name = _where(pg)
+        namespace, name = where(pg)
         ports = [
             {
                 "name": "postgres",
@@ -270,7 +309,7 @@ class PostgresOperator(Reconciler):
     async def _instances(self, pg: Obj, cluster: Cluster) -> list[Obj]:
         """One StatefulSet per instance, as many per set as its replicas; surplus instances go,
         replicas before the leader. Returns the instance StatefulSets."""
-        namespace, name = _where(pg)
+        namespace, name = where(pg)
         listed = await self.kube.list(
             STATEFULSETS, namespace, labelSelector=f"{CLUSTER_LABEL}={name},{INSTANCE_SET_LABEL}"
         )
@@ -303,7 +342,7 @@ class PostgresOperator(Reconciler):
         return leader is not None and leader.name == runner["metadata"]["name"]
 
     async def _create_instance(self, pg: Obj, set_name: str, spec: Obj) -> Obj:
-        namespace, cluster = _where(pg)
+        namespace, cluster = where(pg)
         name = f"{cluster}-{set_name}-{self._suffix()}"
         labels = {CLUSTER_LABEL: cluster, INSTANCE_SET_LABEL: set_name, INSTANCE_LABEL: name}
         owner = [controller_ref(pg)]
@@ -367,7 +406,7 @@ class PostgresOperator(Reconciler):
         return await self.kube.create(STATEFULSETS, namespace, runner)
 
     async def _delete_instance(self, runner: Obj) -> None:
-        namespace, name = _where(runner)
+        namespace, name = where(runner)
         await self.kube.delete(STATEFULSETS, namespace, name)
         await self.kube.delete(PVCS, namespace, f"{name}-pgdata")
 
@@ -484,7 +523,7 @@ class PostgresOperator(Reconciler):
             instance = cluster.instances.get(_labels(pod).get(INSTANCE_LABEL, ""))
             if instance and instance.role and _labels(pod).get(ROLE_LABEL) != instance.role:
                 await self.kube.patch(
-                    PODS, *_where(pod), {"metadata": {"labels": {ROLE_LABEL: instance.role}}}
+                    PODS, *where(pod), {"metadata": {"labels": {ROLE_LABEL: instance.role}}}
                 )
 
     # -- pgBackRest ----------------------------------------------------------------------------
@@ -493,85 +532,41 @@ class PostgresOperator(Reconciler):
         return (_pgbackrest(pg) or {}).get("image") or PGBACKREST_IMAGE
 
     async def _backups(self, pg: Obj, cluster: Cluster, status: Obj) -> None:
-        spec = _pgbackrest(pg) or {}
-        repos = spec.get("repos") or []
+        """The repo host and repositories, then the backups in PGO's order: the
+        replica-create one first, then manual and scheduled ones."""
+        namespace, name = where(pg)
+        repos = (_pgbackrest(pg) or {}).get("repos") or []
         pgbackrest = status.setdefault("pgbackrest", {})
         conditions = status.setdefault("conditions", [])
         host_ready = True
         if any("volume" in repo for repo in repos):
             host_ready = await self._repo_host(pg, repos)
-            pgbackrest["repoHost"] = {
-                "apiVersion": "apps/v1",
-                "kind": "StatefulSet",
-                "ready": host_ready,
-            }
-            self._condition(
-                pg,
-                conditions,
-                "PGBackRestRepoHostReady",
-                ("True", "RepoHostReady", "pgBackRest dedicated repository host is ready")
-                if host_ready
-                else (
-                    "False",
-                    "RepoHostNotReady",
-                    "pgBackRest dedicated repository host is not ready",
-                ),
-            )
+            repo_host = {"apiVersion": "apps/v1", "kind": "StatefulSet", "ready": host_ready}
+            pgbackrest["repoHost"] = repo_host
+            self._condition(pg, conditions, "PGBackRestRepoHostReady", host_ready)
         pgbackrest["repos"] = await self._repo_statuses(pg, cluster, repos, pgbackrest, host_ready)
-        replica_repo_ready = bool(pgbackrest["repos"]) and pgbackrest["repos"][0]["stanzaCreated"]
-        self._condition(
-            pg,
-            conditions,
-            "PGBackRestReplicaRepoReady",
-            ("True", "StanzaCreated", "pgBackRest replica create repo is ready for backups")
-            if replica_repo_ready
-            else (
-                "False",
-                "StanzaNotCreated",
-                "pgBackRest replica create repo is not ready for backups",
-            ),
-        )
-        namespace, name = _where(pg)
-        jobs = (
-            await self.kube.list(
-                JOBS, namespace, labelSelector=f"{CLUSTER_LABEL}={name},{BACKUP_LABEL}"
-            )
-        )["items"]
+        stanza = bool(pgbackrest["repos"]) and pgbackrest["repos"][0]["stanzaCreated"]
+        self._condition(pg, conditions, "PGBackRestReplicaRepoReady", stanza)
+        selector = f"{CLUSTER_LABEL}={name},{BACKUP_LABEL}"
+        jobs = (await self.kube.list(JOBS, namespace, labelSelector=selector))["items"]
         await self._replica_create_backup(pg, cluster, jobs, status)
         await self._manual_backup(pg, cluster, jobs, status)
         await self._schedules(pg, repos)
-        scheduled = [
-            {
-                "cronJobName": next(
-                    (r["name"] for r in job["metadata"].get("ownerReferences") or []), ""
-                ),
-                "repo": _labels(job).get(REPO_LABEL, ""),
-                "type": _labels(job)[CRONJOB_LABEL],
-                **_job_progress(job),
-            }
-            for job in jobs
-            if CRONJOB_LABEL in _labels(job)
-        ]
+        scheduled = [_scheduled_status(job) for job in jobs if CRONJOB_LABEL in _labels(job)]
         if scheduled:
             pgbackrest["scheduledBackups"] = scheduled
-        full = [
-            parse_time(job["status"]["completionTime"])
-            for job in jobs
-            if _job_outcome(job) == "Complete" and _backup_type(job) == "full"
-        ]
-        cluster.last_full_backup = max(
-            (t for t in [*full, cluster.last_full_backup] if t), default=None
-        )
+        cluster.last_full_backup = _last_full_backup(jobs, cluster.last_full_backup)
 
-    def _condition(
-        self, pg: Obj, conditions: list[Obj], ctype: str, value: tuple[str, str, str]
-    ) -> None:
-        set_condition(conditions, ctype, *value, self.clock(), pg["metadata"].get("generation"))
+    def _condition(self, pg: Obj, conditions: list[Obj], ctype: str, value: bool) -> None:
+        reason, message = _CONDITIONS[ctype][0 if value else 1]
+        status = "True" if value else "False"
+        generation = pg["metadata"].get("generation")
+        set_condition(conditions, ctype, status, reason, message, self.clock(), generation)
 
     async def _repo_host(self, pg: Obj, repos: list[Obj]) -> bool:
         """The dedicated repository host and the claims of the volume repositories; whether
         the host is ready."""
-        namespace, cluster = _where(pg)
+        namespace, cluster = where(pg)
         owner = [controller_ref(pg)]
         volumes = []
         for repo in (r for r in repos if "volume" in r):
@@ -624,7 +619,7 @@ class PostgresOperator(Reconciler):
     ) -> list[Obj]:
         """status.pgbackrest.repos. PGO creates the stanzas once the leader is up and the
         repo host is ready, and says so in an Event."""
-        namespace, name = _where(pg)
+        namespace, name = where(pg)
         previous = {r["name"]: r for r in pgbackrest.get("repos") or []}
         stanza_now = cluster.leader is not None and host_ready
         result, created = [], False
@@ -664,7 +659,7 @@ class PostgresOperator(Reconciler):
         conditions = status["conditions"]
         if repo is not None and cluster.leader and not repo.get("replicaCreateBackupComplete"):
             if job is not None and _job_outcome(job) == "Failed":
-                await self.kube.delete(JOBS, *_where(job))  # and try again
+                await self.kube.delete(JOBS, *where(job))  # and try again
             elif job is not None and _job_outcome(job) == "Complete":
                 repo["replicaCreateBackupComplete"] = True
             elif (
@@ -673,21 +668,8 @@ class PostgresOperator(Reconciler):
                 and (status["pgbackrest"].get("repoHost", {}).get("ready", True))
             ):
                 await self._backup_job(pg, repo["name"], "replica-create", [])
-        if repo is None:
-            value = (
-                "Unknown",
-                "RepoStatusMissing",
-                "Status is missing for the replica create repo",
-            )
-        elif repo.get("replicaCreateBackupComplete"):
-            value = ("True", "RepoBackupComplete", "pgBackRest replica creation is now possible")
-        else:
-            value = (
-                "False",
-                "RepoBackupNotComplete",
-                "pgBackRest replica creation is not currently possible",
-            )
-        self._condition(pg, conditions, "PGBackRestReplicaCreate", value)
+        complete = bool(repo and repo.get("replicaCreateBackupComplete"))
+        self._condition(pg, conditions, "PGBackRestReplicaCreate", complete)
 
     async def _manual_backup(self, pg: Obj, cluster: Cluster, jobs: list[Obj], status: Obj) -> None:
         """PGO's manual backup: a new pgbackrest-backup annotation value (with
@@ -704,21 +686,10 @@ class PostgresOperator(Reconciler):
             if progress is not None and progress["id"] == backup_id:
                 if outcome:
                     succeeded = outcome == "Complete"
-                    self._condition(
-                        pg,
-                        conditions,
-                        "PGBackRestManualBackupSuccessful",
-                        ("True", "ManualBackupComplete", "Manual backup completed successfully")
-                        if succeeded
-                        else (
-                            "False",
-                            "ManualBackupFailed",
-                            "Manual backup did not complete successfully",
-                        ),
-                    )
+                    self._condition(pg, conditions, "PGBackRestManualBackupSuccessful", succeeded)
                 progress.update({"id": backup_id, "finished": bool(outcome), **_job_progress(job)})
             if outcome and wanted and backup_id != wanted:
-                await self.kube.delete(JOBS, *_where(job))  # the next reconcile starts the new one
+                await self.kube.delete(JOBS, *where(job))  # the next reconcile starts the new one
                 return
         if cluster.leader is None or not wanted or manual is None:
             return
@@ -751,7 +722,7 @@ class PostgresOperator(Reconciler):
 
     def _job_spec(self, pg: Obj, repo: str, labels: dict[str, str], options: list[str]) -> Obj:
         """The pgBackRest backup Job, which runs `pgbackrest backup` in the repo host."""
-        namespace, cluster = _where(pg)
+        namespace, cluster = where(pg)
         command = " ".join(["--stanza=db", f"--repo={repo.removeprefix('repo')}", *options])
         env = {
             "COMMAND": "backup",
@@ -787,7 +758,7 @@ class PostgresOperator(Reconciler):
         options: list[str],
         annotations: dict[str, str] | None = None,
     ) -> None:
-        namespace, cluster = _where(pg)
+        namespace, cluster = where(pg)
         labels = {
             CLUSTER_LABEL: cluster,
             PGBACKREST_LABEL: "",
@@ -807,7 +778,7 @@ class PostgresOperator(Reconciler):
 
     async def _schedules(self, pg: Obj, repos: list[Obj]) -> None:
         """A CronJob `<cluster>-<repo>-<full|diff|incr>` per schedule in the repositories."""
-        namespace, cluster = _where(pg)
+        namespace, cluster = where(pg)
         wanted: dict[str, Obj] = {}
         for repo in repos:
             for field_name, kind in SCHEDULE_TYPES.items():

@@ -20,6 +20,7 @@ from cpanel_platform.sandbox.manifests import load
 from cpanel_platform.sandbox.simulator.certmanager import (
     CERTIFICATES,
     CHALLENGES,
+    CLUSTER_ISSUERS,
     ISSUERS,
     ORDERS,
     REQUESTS,
@@ -116,7 +117,7 @@ def wait(check, timeout: float = 10.0):
     return result
 
 
-def _issuer(setup: Setup, name: str) -> None:
+def _issuer(setup: Setup, name: str, kind: Kind = ISSUERS) -> None:
     body = {
         "metadata": {"name": name},
         "spec": {
@@ -130,16 +131,18 @@ def _issuer(setup: Setup, name: str) -> None:
             }
         },
     }
-    setup.call(setup.kube.create(ISSUERS, setup.namespace, body))
+    setup.call(setup.kube.create(kind, setup.namespace if kind == ISSUERS else "", body))
 
 
-def _certificate(setup: Setup, name: str, issuer: str, **spec: object) -> None:
+def _certificate(
+    setup: Setup, name: str, issuer: str, kind: str = "Issuer", **spec: object
+) -> None:
     body = {
         "metadata": {"name": name},
         "spec": {
             "secretName": f"{name}-tls",
             "dnsNames": ["example.com", "*.example.com"],
-            "issuerRef": {"name": issuer, "kind": "Issuer", "group": "cert-manager.io"},
+            "issuerRef": {"name": issuer, "kind": kind, "group": "cert-manager.io"},
             **spec,
         },
     }
@@ -316,6 +319,18 @@ def test_cmctl_renew_and_the_renewal_time_issue_new_revisions(cm: Setup) -> None
     assert _ready(cm, "site", revision=3)["status"]["notAfter"] > second["notAfter"]
 
 
+def test_a_deleted_secret_is_issued_again(cm: Setup) -> None:
+    _issuer(cm, "letsencrypt")
+    _certificate(cm, "blog", "letsencrypt")
+    _issuing(cm, "blog")
+    _ready(cm, "blog", revision=1)
+    cm.call(cm.kube.delete(SECRETS, cm.namespace, "blog-tls"))
+    issuing = _issuing(cm, "blog")
+    assert issuing["message"] == "Issuing certificate as Secret does not exist"
+    _ready(cm, "blog", revision=2)
+    assert _secret(cm, "blog") is not None
+
+
 def test_a_broken_dns01_solver_fails_the_issuance_and_backs_off(cm: Setup) -> None:
     _issuer(cm, "letsencrypt")
     _fail_dns01(cm, "letsencrypt")
@@ -389,8 +404,9 @@ def test_a_failed_renewal_keeps_the_old_certificate_until_it_expires(cm: Setup) 
 
 
 def test_kubectl_shows_the_real_columns_and_short_names(cm: Setup) -> None:
-    _issuer(cm, "letsencrypt")
-    _certificate(cm, "www", "letsencrypt")
+    issuer = f"letsencrypt-{cm.namespace}"  # cluster-scoped: one per test
+    _issuer(cm, issuer, CLUSTER_ISSUERS)
+    _certificate(cm, "www", issuer, kind="ClusterIssuer")
     _issuing(cm, "www")
     _ready(cm, "www", revision=1)
     headers = {
@@ -414,6 +430,14 @@ def test_kubectl_shows_the_real_columns_and_short_names(cm: Setup) -> None:
         "www-tls",
         "letsencrypt",
         "Certificate is up to date and has not expired",
+    ]
+    cluster_issuers = f"{cm.served.url}/apis/cert-manager.io/v1/clusterissuers/{issuer}"
+    table = httpx.get(cluster_issuers, headers=headers).json()
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Ready", "Status", "Age"]
+    assert table["rows"][0]["cells"][:3] == [
+        issuer,
+        "True",
+        "The ACME account was registered with the ACME server",
     ]
     table = httpx.get(f"{base}/issuers", headers=headers).json()
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Ready", "Status", "Age"]

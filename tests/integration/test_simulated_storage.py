@@ -24,7 +24,9 @@ class RecordingCloud:
         self.volumes[volume_id] = {"label": label, "size": size_gb, "node": None}
         return volume_id
 
-    def attach_volume(self, volume_id: int, node_name: str | None) -> None:
+    def attach_volume(
+        self, volume_id: int, label: str, size_gb: int, node_name: str | None
+    ) -> None:
         self.volumes[volume_id]["node"] = node_name
 
 

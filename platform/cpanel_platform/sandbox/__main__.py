@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 from pathlib import Path
 
 from .runner import WorldOptions, default_state_dir, serve
@@ -16,8 +17,13 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--pods", type=int, default=0)
+    parser.add_argument("--history-days", type=int, default=90)
     args = parser.parse_args()
-    options = WorldOptions(args.seed, args.speed, args.nodes, args.pods)
+    options = WorldOptions(args.seed, args.speed, args.nodes, args.pods, args.history_days)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(serve(args.state_dir, options))
 
 

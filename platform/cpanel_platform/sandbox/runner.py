@@ -30,6 +30,7 @@ from .incidents import Incidents
 from .kubeapi.auth import User
 from .kubeapi.cluster import NODE_GRACE_SECONDS, KubeCluster
 from .linodeapi import LinodeServer
+from .observability import Observability
 from .seed import seed_cluster
 from .serving import listen
 from .simulator.keel_api import KeelApi
@@ -47,9 +48,12 @@ class WorldOptions:
     speed: float = 1.0
     nodes: int = 3
     pods: int = 0
+    history_days: int = 90
 
     def argv(self) -> list[str]:
         return [
+            "--history-days",
+            str(self.history_days),
             "--seed",
             str(self.seed),
             "--speed",
@@ -175,7 +179,7 @@ async def serve(
     state_dir.mkdir(parents=True, exist_ok=True)
     tokens = _tokens(paths)
     certs = tls.ensure(state_dir)
-    kube_sock, linode_sock, control_sock, keel_sock = listen(), listen(), listen(), listen()
+    kube_sock, linode_sock, control_sock, keel_sock, metrics_sock = (listen() for _ in range(5))
     kube_url = f"https://127.0.0.1:{kube_sock.getsockname()[1]}"
     linode_url = f"http://127.0.0.1:{linode_sock.getsockname()[1]}/v4"
     control_url = f"http://127.0.0.1:{control_sock.getsockname()[1]}"
@@ -193,6 +197,8 @@ async def serve(
     _write_private(paths.kubeconfig, config)
     world.linode.set_kubeconfig(world.cluster_id, config)
     world.kube_server = cluster.server
+    monitoring = Observability(state_dir, options.seed, options.history_days)
+    world.monitoring = monitoring
     linode = LinodeServer(world.linode, {tokens["linode"]: "sandbox"})
     health = {"kubernetes-api": f"{kube_url}/readyz", "linode-api": f"{linode_url}/regions"}
     control = ControlServer(world, Incidents(world), tokens["admin"], health)
@@ -207,6 +213,7 @@ async def serve(
     async def shutdown() -> None:
         # Actors first: their watches would otherwise reconnect to a server on its way down.
         await world.stop()
+        await monitoring.stop()
         for server in (cluster, linode, control, keel):
             if server:
                 server.stop()
@@ -223,12 +230,8 @@ async def serve(
     await kube_ready.wait()
     await linode_ready.wait()
     await control_ready.wait()
-    await world.start(
-        Kube(kube_url, tokens["actors"], str(certs.ca), "sandbox"),
-        cluster.logs,
-        linode_url,
-        tokens["linode"],
-    )
+    world_kube = Kube(kube_url, tokens["actors"], str(certs.ca), "sandbox")
+    await world.start(world_kube, cluster.logs, linode_url, tokens["linode"])
     assert world.keel is not None
     keel = KeelApi(world.keel, KEEL_USER, tokens["keel"])
     keel_ready = asyncio.Event()
@@ -236,7 +239,11 @@ async def serve(
     await keel_ready.wait()
     cluster.server.proxy.register("keel", "keel", keel_url)
     health["keel-api"] = f"{keel_url}/healthz"
+    prometheus_url = await monitoring.start(world_kube, metrics_sock)
+    cluster.server.proxy.register("monitoring", "prometheus-k8s", prometheus_url)
+    health["prometheus"] = f"{prometheus_url}/-/ready"
     info = {
+        "prometheus": prometheus_url,
         "pid": os.getpid(),
         "kube": kube_url,
         "linode": linode_url,
@@ -356,6 +363,7 @@ def env_exports(state_dir: Path, info: dict[str, Any]) -> dict[str, str]:
         "LINODE_CLI_API_HOST": f"{linode.host}:{linode.port}",
         "LINODE_CLI_API_SCHEME": linode.scheme,
         "LINODE_CLI_API_VERSION": "v4",
+        "PROMETHEUS_URL": info["prometheus"],
         "KEEL_URL": info["keel"],
         "KEEL_USERNAME": KEEL_USER,
         "KEEL_PASSWORD": _tokens(Paths(state_dir))["keel"],

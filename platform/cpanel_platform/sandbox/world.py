@@ -21,6 +21,7 @@ from .simulator.ccm import CloudNodeLifecycle, ServiceLoadBalancers
 from .simulator.externaldns import ExternalDns
 from .simulator.ingress import IngressNginx
 from .simulator.keel import Keel
+from .simulator.kube import NODES as NODE_KIND
 from .simulator.kube import Kube
 from .simulator.kubelet import ContainerLogs, Kubelets
 from .simulator.kubelet import Timings as KubeletTimings
@@ -98,6 +99,7 @@ class World:
         self._tasks: list[asyncio.Task[Any]] = []
         self._kube: Kube | None = None
         self.kube_server: Any = None  # the KubeServer, for incidents that stage API outages
+        self.monitoring: Any = None  # the Observability, for incidents seen in metrics
         self.kubelets: Kubelets | None = None
         self.keel: Keel | None = None
         self._booted = 0
@@ -141,8 +143,17 @@ class World:
                 if lke_node.instance_id:
                     instance = self.linode.lke.instance(lke_node.instance_id)
                     self._boot(pool.id, self.linode.lke.instance_json(instance))
+        await self._forget_old_machines(kube)
         for doc in [*baseline.documents(), *load_documents(self.extra_pods)]:
             await kube.apply(doc, "cpanel")
+
+    async def _forget_old_machines(self, kube: Kube) -> None:
+        """The Linodes of a previous run are gone (the Linode API's state is not kept across
+        restarts): their Nodes go, and their pods are rescheduled onto today's machines."""
+        current = {i.label for i in self.linode.lke.instances.values()}
+        for node_obj in (await kube.list(NODE_KIND))["items"]:
+            if node_obj["metadata"]["name"] not in current:
+                await kube.delete(NODE_KIND, "", node_obj["metadata"]["name"])
 
     def actor_health(self) -> dict[str, str]:
         """Each actor: running, or how it ended."""
@@ -211,9 +222,11 @@ class World:
     def create_volume(self, label: str, size_gb: int) -> int:
         return self.linode.upsert_volume(label, size_gb, self.region())["id"]
 
-    def attach_volume(self, volume_id: int, node_name: str | None) -> None:
-        volume = self.linode.volumes.get(volume_id)
+    def attach_volume(
+        self, volume_id: int, label: str, size_gb: int, node_name: str | None
+    ) -> None:
+        """Attach by label: a volume of a previous run's claim is registered again."""
         linode_id = next(
             (i.id for i in self.linode.lke.instances.values() if i.label == node_name), None
         )
-        self.linode.upsert_volume(volume["label"], volume["size"], volume["region"], linode_id)
+        self.linode.upsert_volume(label, size_gb, self.region(), linode_id)

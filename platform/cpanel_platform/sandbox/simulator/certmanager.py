@@ -398,9 +398,8 @@ class CertManager(Reconciler):
         namespace, name = where(cert)
         issued = read_placeholder(_unb64(request["status"]["certificate"]))
         secret = await self._write_secret(cert, request)
-        not_before = parse_time(issued["notBefore"])
-        not_after = parse_time(issued["notAfter"])
-        assert not_before and not_after
+        not_before = parse_time(issued.get("notBefore")) or now
+        not_after = parse_time(issued.get("notAfter")) or now
         status.update(
             notBefore=stamp(not_before),
             notAfter=stamp(not_after),
@@ -518,7 +517,8 @@ class CertManager(Reconciler):
             REQUESTS, {**request, "status": {"conditions": conditions}}
         )
 
-    def _certificate_pem(self, cert: Obj, issuer: Obj, now: dt.datetime) -> tuple[str, str]:
+    @staticmethod
+    def _certificate_pem(cert: Obj, issuer: Obj, now: dt.datetime) -> tuple[str, str]:
         """The placeholder certificate the issuer signs, and its CA."""
         spec = cert["spec"]
         now = now.replace(microsecond=0)

@@ -86,6 +86,7 @@ class Kubelets:
         self.bad_images: set[str] = set()
         self._nodes: dict[str, _Node] = {}
         self._next_ip = 10
+        self._ips_in_use: set[str] = set()  # pod IPs seen, kept unique across restarts
 
     # -- nodes ---------------------------------------------------------------------------
     def start_node(self, node: dict[str, Any]) -> None:
@@ -164,6 +165,9 @@ class Kubelets:
     # -- pods ----------------------------------------------------------------------------
     async def run(self) -> None:
         async for event_type, pod in self.kube.watch(PODS):
+            ip = pod.get("status", {}).get("podIP")
+            if ip:
+                (self._ips_in_use.discard if event_type == "DELETED" else self._ips_in_use.add)(ip)
             node = self._nodes.get(pod["spec"].get("nodeName") or "")
             uid = pod["metadata"]["uid"]
             if node is None:
@@ -203,8 +207,12 @@ class Kubelets:
         )
 
     def _ip(self) -> str:
-        self._next_ip += 1
-        return str(_POD_NET[self._next_ip % (_POD_NET.num_addresses - 2) + 1])
+        while True:
+            self._next_ip += 1
+            ip = str(_POD_NET[self._next_ip % (_POD_NET.num_addresses - 2) + 1])
+            if ip not in self._ips_in_use:
+                self._ips_in_use.add(ip)
+                return ip
 
     async def _start(self, node: _Node, pod: dict[str, Any]) -> None:
         containers = pod["spec"].get("containers") or []

@@ -414,7 +414,7 @@ class PostgresOperator(Reconciler):
     def _instance_status(pg: Obj, runners: list[Obj]) -> list[Obj]:
         """status.instances: per set, its StatefulSets' pod counts (zeros left out)."""
         result = []
-        for set_name, _ in sorted(_instance_sets(pg)):
+        for set_name, _ in sorted(_instance_sets(pg), key=lambda named: named[0]):
             mine = [r for r in runners if _labels(r)[INSTANCE_SET_LABEL] == set_name]
             entry: Obj = {"name": set_name}
             for counter in ("replicas", "readyReplicas", "updatedReplicas"):

@@ -25,7 +25,9 @@ class Volumes(Protocol):
 
     def create_volume(self, label: str, size_gb: int) -> int: ...
 
-    def attach_volume(self, volume_id: int, node_name: str | None) -> None: ...
+    def attach_volume(
+        self, volume_id: int, label: str, size_gb: int, node_name: str | None
+    ) -> None: ...
 
 
 def volume_label(claim_uid: str) -> str:
@@ -196,6 +198,7 @@ class Storage:
                 },
             )
         await self.kube.patch(ATTACHMENTS, "", name, {"status": {"attached": True}}, sub="status")
-        volume_id = int(pv["spec"]["csi"]["volumeHandle"].split("-", 1)[0])
-        self.volumes.attach_volume(volume_id, node)
+        volume_id, label = pv["spec"]["csi"]["volumeHandle"].split("-", 1)
+        size = size_gb(pv["spec"]["capacity"]["storage"])
+        self.volumes.attach_volume(int(volume_id), label, size, node)
         self._attached[pv_name] = node

@@ -1,0 +1,201 @@
+"""The sandbox's monitoring: the metrics model filled from the live cluster, its exporter, and
+a real Prometheus with months of backfilled history, kept in step as the world changes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import logging
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .metrics import (
+    Ingress,
+    IngressController,
+    MetricsExporter,
+    Node,
+    Platform,
+    Prometheus,
+    PrometheusError,
+    Telemetry,
+    Volume,
+    backfill,
+    default_platform,
+)
+from .simulator.kube import NODES, PODS, PVS, Kind, Kube, KubeError
+from .simulator.storage import ATTACHMENTS, DRIVER
+
+log = logging.getLogger(__name__)
+INGRESSES = Kind("networking.k8s.io", "v1", "ingresses")
+HISTORY_DAYS = 90
+_PROFILES = {"media": "media", "pgdata": "postgres"}
+
+
+def _internal_ip(node: dict[str, Any]) -> str:
+    return next(
+        (a["address"] for a in node["status"].get("addresses", []) if a["type"] == "InternalIP"), ""
+    )
+
+
+async def read_platform(kube: Kube) -> Platform:
+    """The platform as the exporters would see it now: nodes, Block Storage volumes and where
+    they are attached, ingress controllers and hosts. Postgres and certificates come from the
+    story's platform until their actors feed them."""
+    story = default_platform(time.time())
+    nodes = (await kube.list(NODES))["items"]
+    attached = {
+        a["spec"]["source"].get("persistentVolumeName"): a["spec"]["nodeName"]
+        for a in (await kube.list(ATTACHMENTS))["items"]
+    }
+    volumes: list[Volume] = []
+    devices: dict[str, int] = {}
+    for pv in (await kube.list(PVS))["items"]:
+        csi, claim = pv["spec"].get("csi") or {}, pv["spec"].get("claimRef") or {}
+        node = attached.get(pv["metadata"]["name"])
+        if csi.get("driver") != DRIVER or not node:
+            continue
+        devices[node] = devices.get(node, 0) + 1
+        gib = int(pv["spec"]["capacity"]["storage"].removesuffix("Gi"))
+        profile = next(
+            (p for key, p in _PROFILES.items() if key in claim.get("name", "")), "generic"
+        )
+        volumes.append(
+            Volume(
+                csi["volumeHandle"].split("-", 1)[1],
+                claim.get("namespace", ""),
+                claim.get("name", ""),
+                pv["metadata"]["name"],
+                node,
+                f"sd{chr(ord('b') + devices[node])}",
+                gib * 2**30,
+                int(gib * 2**30 * 0.55),
+                profile,
+            )
+        )
+    controllers = [
+        IngressController(p["metadata"]["name"], p["spec"]["nodeName"], p["status"]["podIP"])
+        for p in (await kube.list(PODS, "ingress-nginx"))["items"]
+        if p["status"].get("podIP")
+    ]
+    hosts = [
+        (ing, rule["host"])
+        for ing in (await kube.list(INGRESSES))["items"]
+        for rule in ing["spec"].get("rules", [])
+        if rule.get("host")
+    ]
+    ingresses = [
+        Ingress(
+            ing["metadata"]["namespace"],
+            ing["metadata"]["name"],
+            host,
+            ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
+            share=1.0 / len(hosts),
+        )
+        for ing, host in hosts
+    ]
+    return dataclasses.replace(
+        story,
+        nodes=[Node(n["metadata"]["name"], _internal_ip(n)) for n in nodes],
+        volumes=volumes,
+        controllers=controllers or story.controllers,
+        ingresses=ingresses or story.ingresses,
+        probes=[f"https://{hosts[0][1]}/"] if hosts else story.probes,
+    )
+
+
+class Observability:
+    def __init__(self, root: Path, seed: int = 0, days: int = HISTORY_DAYS) -> None:
+        self.root = root
+        self.seed = seed
+        self.days = days
+        self.prometheus = Prometheus(root / "prometheus")
+        self.telemetry: Telemetry | None = None
+        self.exporter: MetricsExporter | None = None
+        self.url = ""
+        self.history_error = ""
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def start(self, kube: Kube, sock: socket.socket) -> str:
+        """Fill the model from the cluster, backfill history, serve the exporter and start
+        Prometheus scraping it; returns Prometheus's URL."""
+        self.telemetry = Telemetry(await self._settled_platform(kube), seed=self.seed)
+        await asyncio.to_thread(self.prometheus.clear_data)
+        try:
+            done = await asyncio.to_thread(
+                functools.partial(
+                    backfill, self.telemetry, self.prometheus.data_dir, days=self.days
+                )
+            )
+        except PrometheusError as err:  # history is a nicety; live metrics still work
+            log.error("no metrics history this time: %s", err)
+            self.history_error = str(err)
+            await asyncio.to_thread(self.prometheus.clear_data)
+        else:
+            log.info(
+                "metrics history: %d samples in %.1fs (cached: %s)",
+                done.samples,
+                done.seconds,
+                done.cached,
+            )
+        self.exporter = MetricsExporter(self.telemetry)
+        ready = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self.exporter.serve(sock, ready)))
+        await ready.wait()
+        target = f"127.0.0.1:{sock.getsockname()[1]}"
+        self.url = await asyncio.to_thread(self.prometheus.start, [target])
+        self._tasks.append(asyncio.create_task(self._follow(kube), name="metrics-model"))
+        return self.url
+
+    @staticmethod
+    async def _settled_platform(kube: Kube, patience: float = 15.0) -> Platform:
+        """The platform once every Block Storage volume is attached (the world has just been
+        applied: claims bind and pods start within seconds)."""
+        deadline = time.monotonic() + patience
+        while True:
+            platform = await read_platform(kube)
+            volumes = [
+                pv
+                for pv in (await kube.list(PVS))["items"]
+                if (pv["spec"].get("csi") or {}).get("driver") == DRIVER
+            ]
+            if (volumes and len(platform.volumes) == len(volumes)) or time.monotonic() > deadline:
+                return platform
+            await asyncio.sleep(0.5)
+
+    async def _follow(self, kube: Kube) -> None:
+        """Keep the model in step with machines that come and go."""
+        while True:
+            await asyncio.sleep(10)
+            try:
+                fresh = await read_platform(kube)
+            except (KubeError, httpx.HTTPError) as err:
+                log.debug("metrics model: %s", err)
+                continue
+            assert self.telemetry is not None
+            with self.telemetry.lock:
+                platform = self.telemetry.platform
+                platform.nodes = fresh.nodes
+                platform.volumes = fresh.volumes
+                platform.controllers = fresh.controllers
+
+    def answering(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def stop(self) -> None:
+        if self.exporter:
+            self.exporter.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.to_thread(self.prometheus.stop)

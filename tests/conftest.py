@@ -73,7 +73,8 @@ class Sandbox:
 
 
 def start_sandbox(state_dir: Path, speed: float = 1.0) -> Sandbox:
-    info = runner.start_detached(state_dir, runner.WorldOptions(speed=speed))
+    # A day of metrics history keeps start-up fast; the 90-day path has a test of its own.
+    info = runner.start_detached(state_dir, runner.WorldOptions(speed=speed, history_days=1))
     home = state_dir / "home"
     home.mkdir(exist_ok=True)
     return Sandbox(

@@ -428,7 +428,7 @@ def test_kubectl_shows_the_real_columns_and_short_names(cm: Setup) -> None:
         "www",
         "True",
         "www-tls",
-        "letsencrypt",
+        issuer,
         "Certificate is up to date and has not expired",
     ]
     cluster_issuers = f"{cm.served.url}/apis/cert-manager.io/v1/clusterissuers/{issuer}"

@@ -48,6 +48,12 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
             p.add_argument(
                 "--pods", type=_count, default=0, help="extra filler pods, for scale work"
             )
+            p.add_argument(
+                "--history-days",
+                type=_count,
+                default=90,
+                help="days of Prometheus history to backfill (default: 90)",
+            )
 
 
 def _positive(text: str) -> float:
@@ -67,7 +73,9 @@ def _count(text: str) -> int:
 
 
 def _options(args: argparse.Namespace) -> runner.WorldOptions:
-    return runner.WorldOptions(args.seed, args.speed, max(1, args.nodes), args.pods)
+    return runner.WorldOptions(
+        args.seed, args.speed, max(1, args.nodes), args.pods, args.history_days
+    )
 
 
 def _print_ready(info: dict, state: Path, stop_hint: str) -> None:

@@ -69,6 +69,68 @@ async def _apiserver_steady(world: World) -> None:
     world.kube_server.unavailable = False
 
 
+APP_IMAGE = "ghcr.io/example/shop"
+BAD_TAG = "2.15.0"
+LAG_BYTES = 160 * 2**20  # past the critical alert line of 100 MiB
+
+
+async def _cdn_off(world: World) -> None:
+    """Media is served from the volume instead of the CDN: it saturates, latency and 5xx rise."""
+    world.monitoring.telemetry.turn(
+        utilisation={world.monitoring.media_volume(): 1.0}, error_ratio=0.03, traffic=1.4
+    )
+
+
+async def _cdn_on(world: World) -> None:
+    world.monitoring.telemetry.turn(utilisation={}, error_ratio=None, traffic=1.0)
+
+
+def _replica(world: World) -> str:
+    cluster = next(iter(world.postgres.clusters.values()))
+    return next(i.name for i in cluster.instances.values() if i.role == "replica")
+
+
+async def _replica_lag(world: World) -> None:
+    """The replica falls behind the primary, past the alert lines."""
+    replica = _replica(world)
+    world.postgres.lag_bytes[replica] = LAG_BYTES
+    world.monitoring.telemetry.turn(replica_lag_bytes={replica: LAG_BYTES})
+
+
+async def _replica_caught_up(world: World) -> None:
+    world.postgres.lag_bytes.clear()
+    world.monitoring.telemetry.turn(replica_lag_bytes={})
+
+
+async def _bad_rollout(world: World) -> None:
+    """Keel rolls out an image that crash-loops; the site loses capacity and errors rise."""
+    world.kubelets.bad_images.add(f"{APP_IMAGE}:{BAD_TAG}")
+    await world.keel.push(APP_IMAGE, BAD_TAG)
+    world.monitoring.telemetry.turn(error_ratio=0.08)
+
+
+async def _rolled_back(world: World) -> None:
+    world.kubelets.bad_images.discard(f"{APP_IMAGE}:{BAD_TAG}")
+    world.monitoring.telemetry.turn(error_ratio=None)
+
+
+async def _cert_renewal_failure(world: World) -> None:
+    """DNS-01 fails for the production issuer: renewals fail and expiry approaches."""
+    world.cert_manager.failing_issuers.add("letsencrypt-prod")
+
+
+async def _cert_renewal_fixed(world: World) -> None:
+    world.cert_manager.failing_issuers.discard("letsencrypt-prod")
+
+
+async def _prometheus_down(world: World) -> None:
+    await world.monitoring.pause_prometheus()
+
+
+async def _prometheus_up(world: World) -> None:
+    await world.monitoring.resume_prometheus()
+
+
 CATALOGUE = {
     i.name: i
     for i in (
@@ -90,6 +152,28 @@ CATALOGUE = {
             _apiserver_flap,
             _apiserver_steady,
         ),
+        Incident(
+            "cdn-off",
+            "media served from the volume: IO saturates, latency and 5xx rise",
+            _cdn_off,
+            _cdn_on,
+        ),
+        Incident(
+            "replica-lag",
+            "the Postgres replica falls 160 MiB behind",
+            _replica_lag,
+            _replica_caught_up,
+        ),
+        Incident(
+            "bad-rollout", "Keel rolls out an image that crash-loops", _bad_rollout, _rolled_back
+        ),
+        Incident(
+            "cert-renewal-failure",
+            "DNS-01 fails; certificates cannot renew",
+            _cert_renewal_failure,
+            _cert_renewal_fixed,
+        ),
+        Incident("prometheus-down", "Prometheus stops answering", _prometheus_down, _prometheus_up),
     )
 }
 

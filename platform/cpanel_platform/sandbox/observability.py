@@ -20,6 +20,8 @@ from .metrics import (
     IngressController,
     MetricsExporter,
     Node,
+    PgCluster,
+    PgInstance,
     Platform,
     Prometheus,
     PrometheusError,
@@ -33,6 +35,7 @@ from .simulator.storage import ATTACHMENTS, DRIVER
 
 log = logging.getLogger(__name__)
 INGRESSES = Kind("networking.k8s.io", "v1", "ingresses")
+PGO = "postgres-operator.crunchydata.com"
 HISTORY_DAYS = 90
 _PROFILES = {"media": "media", "pgdata": "postgres"}
 
@@ -101,12 +104,35 @@ async def read_platform(kube: Kube) -> Platform:
     ]
     return dataclasses.replace(
         story,
+        postgres=await _postgres(kube) or story.postgres,
         nodes=[Node(n["metadata"]["name"], _internal_ip(n)) for n in nodes],
         volumes=volumes,
         controllers=controllers or story.controllers,
         ingresses=ingresses or story.ingresses,
         probes=[f"https://{hosts[0][1]}/"] if hosts else story.probes,
     )
+
+
+async def _postgres(kube: Kube) -> list[PgCluster]:
+    """Crunchy clusters as their exporters see them: instances by pod, with their roles."""
+    pods = (await kube.list(PODS, labelSelector=f"{PGO}/role"))["items"]
+    clusters: dict[tuple[str, str], list[PgInstance]] = {}
+    for pod in pods:
+        labels = pod["metadata"]["labels"]
+        key = (pod["metadata"]["namespace"], labels[f"{PGO}/cluster"])
+        clusters.setdefault(key, []).append(
+            PgInstance(
+                labels[f"{PGO}/instance"],
+                pod["metadata"]["name"],
+                pod["spec"]["nodeName"],
+                pod["status"].get("podIP", ""),
+                labels[f"{PGO}/role"],
+            )
+        )
+    return [
+        PgCluster(ns, name, sorted(instances, key=lambda i: i.role != "master"))
+        for (ns, name), instances in clusters.items()
+    ]
 
 
 class Observability:
@@ -119,6 +145,7 @@ class Observability:
         self.exporter: MetricsExporter | None = None
         self.url = ""
         self.history_error = ""
+        self._target = ""
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self, kube: Kube, sock: socket.socket) -> str:
@@ -147,8 +174,8 @@ class Observability:
         ready = asyncio.Event()
         self._tasks.append(asyncio.create_task(self.exporter.serve(sock, ready)))
         await ready.wait()
-        target = f"127.0.0.1:{sock.getsockname()[1]}"
-        self.url = await asyncio.to_thread(self.prometheus.start, [target])
+        self._target = f"127.0.0.1:{sock.getsockname()[1]}"
+        self.url = await asyncio.to_thread(self.prometheus.start, [self._target])
         self._tasks.append(asyncio.create_task(self._follow(kube), name="metrics-model"))
         return self.url
 
@@ -183,6 +210,20 @@ class Observability:
                 platform.nodes = fresh.nodes
                 platform.volumes = fresh.volumes
                 platform.controllers = fresh.controllers
+                platform.postgres = fresh.postgres
+
+    async def pause_prometheus(self) -> None:
+        await asyncio.to_thread(self.prometheus.stop)
+
+    async def resume_prometheus(self) -> None:
+        """Prometheus again, on the port clients know, with what it had stored."""
+        port = int(self.url.rsplit(":", 1)[1])
+        await asyncio.to_thread(functools.partial(self.prometheus.start, [self._target], port=port))
+
+    def media_volume(self) -> str:
+        """The label of the site's media volume (the CDN's origin)."""
+        assert self.telemetry is not None
+        return next((v.label for v in self.telemetry.platform.volumes if v.profile == "media"), "")
 
     def answering(self) -> bool:
         try:

@@ -37,7 +37,7 @@ from .simulator.keel_api import KeelApi
 from .simulator.kube import Kube
 from .world import World
 
-READY_TIMEOUT = 30.0
+READY_TIMEOUT = 180.0  # a cold start backfills 90 days of metrics: about 40 s on 2 cores
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ import contextlib
 import dataclasses
 from typing import Any
 
-from . import baseline
+from . import baseline, manifests
 from .linodeapi import LinodeState, Timings
 from .linodeapi.errors import LinodeError
 from .seed import node
 from .simulator.ccm import CloudNodeLifecycle, ServiceLoadBalancers
+from .simulator.certmanager import CertManager
 from .simulator.externaldns import ExternalDns
 from .simulator.ingress import IngressNginx
 from .simulator.keel import Keel
@@ -25,6 +26,7 @@ from .simulator.kube import NODES as NODE_KIND
 from .simulator.kube import Kube
 from .simulator.kubelet import ContainerLogs, Kubelets
 from .simulator.kubelet import Timings as KubeletTimings
+from .simulator.postgres import PostgresOperator
 from .simulator.storage import Storage
 
 OFFERED_VERSIONS = ("1.35", "1.36", "1.37")
@@ -78,6 +80,7 @@ class World:
         """`speed` > 1 makes machines boot, heartbeat and fail over that many times faster;
         `nodes` sizes the pool and `extra_pods` adds filler workloads, for scale work."""
         self.speed = speed
+        self.seed = seed
         self.extra_pods = extra_pods
         boot = Timings()
         self.linode = LinodeState(
@@ -102,6 +105,8 @@ class World:
         self.monitoring: Any = None  # the Observability, for incidents seen in metrics
         self.kubelets: Kubelets | None = None
         self.keel: Keel | None = None
+        self.cert_manager: CertManager | None = None
+        self.postgres: PostgresOperator | None = None
         self._booted = 0
 
     @property
@@ -118,6 +123,8 @@ class World:
         """Bring the actors up against the Kubernetes API at `kube` and the Linode API."""
         self._kube = kube
         self.keel = Keel(kube, speed=self.speed)
+        self.cert_manager = CertManager(kube, speed=self.speed)
+        self.postgres = PostgresOperator(kube, seed=self.seed)
         dns = ExternalDns(
             kube, linode_url.removesuffix("/v4"), linode_token, DOMAIN, speed=self.speed
         )
@@ -135,6 +142,8 @@ class World:
             asyncio.create_task(ServiceLoadBalancers(kube).run(), name="nodebalancers"),
             asyncio.create_task(IngressNginx(kube).run(), name="ingress-nginx"),
             asyncio.create_task(self.keel.run(), name="keel"),
+            asyncio.create_task(self.cert_manager.run(), name="cert-manager"),
+            asyncio.create_task(self.postgres.run(), name="postgres-operator"),
             asyncio.create_task(dns.run(), name="external-dns"),
         ]
         cluster = self.linode.lke.cluster(self.cluster_id)
@@ -144,7 +153,8 @@ class World:
                     instance = self.linode.lke.instance(lke_node.instance_id)
                     self._boot(pool.id, self.linode.lke.instance_json(instance))
         await self._forget_old_machines(kube)
-        for doc in [*baseline.documents(), *load_documents(self.extra_pods)]:
+        crds = [*manifests.load("crds/cert-manager"), *manifests.load("crds/postgres-operator")]
+        for doc in [*crds, *baseline.documents(), *load_documents(self.extra_pods)]:
             await kube.apply(doc, "cpanel")
 
     async def _forget_old_machines(self, kube: Kube) -> None:

@@ -48,16 +48,16 @@ def conditions_of(obj: Obj) -> list[Obj]:
     return (obj.get("status") or {}).get("conditions") or []
 
 
-def find_condition(conditions: list[dict[str, Any]], ctype: str) -> dict[str, Any] | None:
+def find_condition(conditions: list[Obj], ctype: str) -> Obj | None:
     return next((c for c in conditions if c.get("type") == ctype), None)
 
 
-def is_true(conditions: list[dict[str, Any]], ctype: str) -> bool:
+def is_true(conditions: list[Obj], ctype: str) -> bool:
     return (find_condition(conditions, ctype) or {}).get("status") == "True"
 
 
 def set_condition(
-    conditions: list[dict[str, Any]],
+    conditions: list[Obj],
     ctype: str,
     status: str,
     reason: str,
@@ -77,11 +77,11 @@ def set_condition(
         current["observedGeneration"] = generation
 
 
-def remove_condition(conditions: list[dict[str, Any]], ctype: str) -> None:
+def remove_condition(conditions: list[Obj], ctype: str) -> None:
     conditions[:] = [c for c in conditions if c.get("type") != ctype]
 
 
-def controller_ref(owner: dict[str, Any]) -> dict[str, Any]:
+def controller_ref(owner: Obj) -> Obj:
     """The ownerReference a controller puts on what it creates, so the garbage collector
     deletes it with its owner."""
     return {
@@ -103,9 +103,7 @@ class Events:
         self.clock = clock
         self._seen: dict[tuple[str, str, str], tuple[str, str, int]] = {}
 
-    async def record(
-        self, component: str, obj: dict[str, Any], kind: str, reason: str, message: str
-    ) -> None:
+    async def record(self, component: str, obj: Obj, kind: str, reason: str, message: str) -> None:
         meta = obj["metadata"]
         namespace = meta.get("namespace") or "default"
         now = stamp(self.clock())
@@ -152,7 +150,7 @@ class Watch:
     """A kind to follow, and which keys an object of it concerns."""
 
     kind: Kind
-    keys: Callable[[dict[str, Any]], Iterable[Key]]
+    keys: Callable[[Obj], Iterable[Key]]
     params: dict[str, str] = field(default_factory=dict)  # e.g. a labelSelector
 
 

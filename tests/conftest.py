@@ -52,6 +52,9 @@ class Sandbox:
     def json(self, *args: str, context: str | None = None) -> dict:
         return json.loads(self.kubectl(*args, "-o", "json", context=context).stdout)
 
+    def env_url(self, name: str) -> str:
+        return self.env[name]
+
     def linode_cli(self, *args: str) -> Any:
         """linode-cli's JSON answer, pointed at the sandbox's Linode API."""
         env = {

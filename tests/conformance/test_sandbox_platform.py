@@ -1,0 +1,150 @@
+"""The whole sandbox platform through real clients: Prometheus (directly and through the
+Kubernetes service proxy) with prometheus-api-client, DNS with linode-cli, certificates and
+Postgres with kubectl, and incidents that show in all of them."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import time
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from cpanel_platform.sandbox import runner
+from prometheus_api_client import PrometheusConnect
+
+from tests.conformance.test_sandbox_cli import cpanel
+from tests.conftest import Sandbox, start_sandbox
+from tests.waiting import wait_for
+
+FAMILIES = [
+    "node_disk_io_time_seconds_total",
+    "node_disk_io_time_weighted_seconds_total",
+    "node_disk_read_bytes_total",
+    "node_disk_written_bytes_total",
+    "node_disk_info",
+    "kubelet_volume_stats_capacity_bytes",
+    "kubelet_volume_stats_used_bytes",
+    "nginx_ingress_controller_requests",
+    "probe_success",
+    "probe_duration_seconds",
+    "ccp_replication_lag_size_bytes",
+    "ccp_backrest_last_full_backup_time_since_completion_seconds",
+    "certmanager_certificate_expiration_timestamp_seconds",
+    "certmanager_certificate_ready_status",
+]
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+
+
+    state = tmp_path_factory.mktemp("platform")
+    box = start_sandbox(state, speed=4)
+    yield box
+    runner.stop(state)
+
+
+def _prom(box: Sandbox) -> PrometheusConnect:
+    return PrometheusConnect(url=box.env_url("PROMETHEUS_URL"), disable_ssl=True)
+
+
+def test_every_metric_family_directly_and_through_the_service_proxy(platform: Sandbox) -> None:
+    direct = _prom(platform)
+    wait_for(lambda: direct.custom_query("ccp_replication_lag_size_bytes"), timeout=60)
+    for family in FAMILIES:
+        assert direct.custom_query(family), family
+    end = time.time()
+    history = direct.custom_query_range(
+        "probe_success", start_time=_dt(end - 20 * 3600), end_time=_dt(end), step="600"
+    )
+    assert history and len(history[0]["values"]) > 100
+    cfg = yaml.safe_load(platform.kubeconfig.read_text())
+    token = cfg["users"][0]["user"]["token"]
+    proxied = PrometheusConnect(
+        url=f"{platform.kube_url}/api/v1/namespaces/monitoring/services/prometheus-k8s:web/proxy",
+        headers={"Authorization": f"Bearer {token}"},
+        disable_ssl=True,
+    )
+    assert (
+        proxied.custom_query("count(node_disk_info)")[0]["value"][1]
+        == direct.custom_query("count(node_disk_info)")[0]["value"][1]
+    )
+
+
+def test_dns_certificates_and_postgres(platform: Sandbox) -> None:
+    domains = platform.linode_cli("domains", "list")
+    (domain,) = [d for d in domains if d["domain"] == "example.com"]
+    records = wait_for(
+        lambda: [
+            r
+            for r in platform.linode_cli("domains", "records-list", str(domain["id"]))
+            if r["type"] == "A"
+        ],
+        timeout=60,
+    )
+    assert {r["name"] for r in records} >= {"", "www", "media"}
+    assert all(r["ttl_sec"] == 300 for r in records)
+    certs = wait_for(
+        lambda: (
+            (c := platform.json("get", "certificates", "-A")["items"])
+            and all(
+                any(
+                    x["type"] == "Ready" and x["status"] == "True"
+                    for x in i["status"].get("conditions", [])
+                )
+                for i in c
+            )
+            and c
+        ),
+        timeout=60,
+    )
+    assert {c["metadata"]["name"] for c in certs} >= {"wildcard-example-com"}
+    secret = platform.json("get", "secret", "wildcard-example-com-tls", "-n", "app")
+    assert secret["type"] == "kubernetes.io/tls" and base64.b64decode(secret["data"]["tls.crt"])
+    roles = wait_for(
+        lambda: (
+            sorted(
+                p["metadata"]["labels"].get("postgres-operator.crunchydata.com/role", "")
+                for p in platform.json(
+                    "get", "pods", "-n", "app", "-l", "postgres-operator.crunchydata.com/instance"
+                )["items"]
+            )
+            == ["master", "replica"]
+        ),
+        timeout=60,
+    )
+    assert roles
+
+
+def test_cdn_off_saturates_the_media_volume_and_bad_rollout_crash_loops(platform: Sandbox) -> None:
+    prom = _prom(platform)
+    assert cpanel(platform, "incident", "cdn-off").returncode == 0
+    query = "max(rate(node_disk_io_time_seconds_total{device!='sda'}[30s]))"
+    wait_for(
+        lambda: float((prom.custom_query(query) or [{"value": [0, "0"]}])[0]["value"][1]) >= 0.95,
+        timeout=60,
+        every=2,
+    )
+    assert cpanel(platform, "incident", "cdn-off", "--stop").returncode == 0
+
+    assert cpanel(platform, "incident", "bad-rollout").returncode == 0
+    wait_for(
+        lambda: any(
+            (p["status"].get("containerStatuses") or [{}])[0]
+            .get("state", {})
+            .get("waiting", {})
+            .get("reason")
+            == "CrashLoopBackOff"
+            for p in platform.json("get", "pods", "-n", "app", "-l", "app=web")["items"]
+        ),
+        timeout=60,
+    )
+    ready = platform.json("get", "deployment", "web", "-n", "app")["status"]["readyReplicas"]
+    assert ready == 3  # maxUnavailable 0: the old pods keep serving
+    assert cpanel(platform, "incident", "bad-rollout", "--stop").returncode == 0
+
+
+def _dt(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)

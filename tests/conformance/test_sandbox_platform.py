@@ -16,29 +16,12 @@ from prometheus_api_client import PrometheusConnect
 
 from tests.conformance.test_sandbox_cli import cpanel
 from tests.conftest import Sandbox, start_sandbox
+from tests.metric_families import FAMILIES
 from tests.waiting import wait_for
-
-FAMILIES = [
-    "node_disk_io_time_seconds_total",
-    "node_disk_io_time_weighted_seconds_total",
-    "node_disk_read_bytes_total",
-    "node_disk_written_bytes_total",
-    "node_disk_info",
-    "kubelet_volume_stats_capacity_bytes",
-    "kubelet_volume_stats_used_bytes",
-    "nginx_ingress_controller_requests",
-    "probe_success",
-    "probe_duration_seconds",
-    "ccp_replication_lag_size_bytes",
-    "ccp_backrest_last_full_backup_time_since_completion_seconds",
-    "certmanager_certificate_expiration_timestamp_seconds",
-    "certmanager_certificate_ready_status",
-]
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-
 
     state = tmp_path_factory.mktemp("platform")
     box = start_sandbox(state, speed=4)

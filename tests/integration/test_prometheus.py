@@ -34,31 +34,14 @@ from cpanel_platform.sandbox.metrics.prometheus import Binaries
 from cpanel_platform.sandbox.serving import listen
 from prometheus_api_client import PrometheusConnect
 
+from tests.metric_families import FAMILIES as METRIC_FAMILIES
+
 DAYS = int(os.environ.get("CPANEL_HISTORY_DAYS", "2"))
 WINDOW = f"{DAYS + 1}d"  # reaches back past the history's start
 MIB = 2**20
 
 FAMILIES = (
-    "node_disk_io_time_seconds_total",
-    "node_disk_io_time_weighted_seconds_total",
-    "node_disk_read_bytes_total",
-    "node_disk_written_bytes_total",
-    "node_disk_reads_completed_total",
-    "node_disk_writes_completed_total",
-    "node_disk_info",
-    "kubelet_volume_stats_capacity_bytes",
-    "kubelet_volume_stats_available_bytes",
-    "kubelet_volume_stats_used_bytes",
-    "nginx_ingress_controller_requests",
-    "probe_success",
-    "probe_duration_seconds",
-    "ccp_replication_lag_size_bytes",
-    "ccp_replication_lag_replay_time",
-    "ccp_is_in_recovery_status",
-    "ccp_backrest_last_full_backup_time_since_completion_seconds",
-    "certmanager_certificate_expiration_timestamp_seconds",
-    "certmanager_certificate_renewal_timestamp_seconds",
-    "certmanager_certificate_ready_status",
+    *METRIC_FAMILIES,
     'up{job="node-exporter"}',
     'up{job="kubelet"}',
     'up{job="ingress-nginx-controller-metrics"}',

@@ -22,31 +22,14 @@ from cpanel_platform.sandbox.metrics.model import DAY
 from cpanel_platform.sandbox.metrics.telemetry import Sample, Series, series_key
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
+from tests.metric_families import FAMILIES as METRIC_FAMILIES
+
 NOW = 1_790_000_000.0  # 2026-09-21 14:13 UTC, a Monday afternoon
 MIB = 2**20
 T = TypeVar("T", Series, Sample)
 
 FAMILIES = {
-    "node_disk_io_time_seconds_total",
-    "node_disk_io_time_weighted_seconds_total",
-    "node_disk_read_bytes_total",
-    "node_disk_written_bytes_total",
-    "node_disk_reads_completed_total",
-    "node_disk_writes_completed_total",
-    "node_disk_info",
-    "kubelet_volume_stats_capacity_bytes",
-    "kubelet_volume_stats_available_bytes",
-    "kubelet_volume_stats_used_bytes",
-    "nginx_ingress_controller_requests",
-    "probe_success",
-    "probe_duration_seconds",
-    "ccp_replication_lag_size_bytes",
-    "ccp_replication_lag_replay_time",
-    "ccp_is_in_recovery_status",
-    "ccp_backrest_last_full_backup_time_since_completion_seconds",
-    "certmanager_certificate_expiration_timestamp_seconds",
-    "certmanager_certificate_renewal_timestamp_seconds",
-    "certmanager_certificate_ready_status",
+    *METRIC_FAMILIES,
     "up",
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
 
@@ -131,3 +132,85 @@ def test_cdn_off_saturates_the_media_volume_and_bad_rollout_crash_loops(platform
 
 def _dt(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
+def test_replica_lag_and_prometheus_down(platform: Sandbox) -> None:
+    prom = _prom(platform)
+    assert cpanel(platform, "incident", "replica-lag").returncode == 0
+    lag = "max(ccp_replication_lag_size_bytes)"
+    wait_for(
+        lambda: (
+            float((prom.custom_query(lag) or [{"value": [0, "0"]}])[0]["value"][1]) > 100 * 2**20
+        ),
+        timeout=60,
+        every=2,
+    )
+    assert cpanel(platform, "incident", "replica-lag", "--stop").returncode == 0
+
+    assert cpanel(platform, "incident", "prometheus-down").returncode == 0
+    with pytest.raises(Exception):  # noqa: B017 (connection refused, whatever the client calls it)
+        prom.custom_query("up")
+    assert "prometheus" in cpanel(platform, "status").stderr
+    assert cpanel(platform, "incident", "prometheus-down", "--stop").returncode == 0
+    assert wait_for(lambda: prom.custom_query("up"), timeout=30)
+
+
+def test_certificate_renewal_failure_is_visible_on_the_certificate(platform: Sandbox) -> None:
+    assert cpanel(platform, "incident", "cert-renewal-failure").returncode == 0
+    cert = platform.json("get", "certificate", "keel-example-com", "-n", "keel")
+    conditions = [c for c in cert["status"]["conditions"] if c["type"] != "Issuing"]
+    conditions.append(
+        {
+            "type": "Issuing",
+            "status": "True",
+            "reason": "ManuallyTriggered",
+            "message": "Certificate re-issuance manually triggered",
+        }
+    )
+    platform.kubectl(
+        "patch",
+        "certificate",
+        "keel-example-com",
+        "-n",
+        "keel",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": {"conditions": conditions}}),
+    )
+
+    def failed() -> dict | None:
+        status = platform.json("get", "certificate", "keel-example-com", "-n", "keel")["status"]
+        issuing = next((c for c in status["conditions"] if c["type"] == "Issuing"), {})
+        return status if issuing.get("reason") == "Failed" else None
+
+    status = wait_for(failed, timeout=60)
+    assert status["lastFailureTime"]
+    assert status["notAfter"] == cert["status"]["notAfter"]  # the old certificate stays
+    assert cpanel(platform, "incident", "cert-renewal-failure", "--stop").returncode == 0
+
+
+def test_node_loss_is_replaced(platform: Sandbox) -> None:
+    before = {n["metadata"]["name"] for n in platform.json("get", "nodes")["items"]}
+    assert cpanel(platform, "incident", "node-loss").returncode == 0
+    after = wait_for(
+        lambda: (
+            (
+                names := {
+                    n["metadata"]["name"]
+                    for n in platform.json("get", "nodes")["items"]
+                    if any(
+                        c["type"] == "Ready" and c["status"] == "True"
+                        for c in n["status"]["conditions"]
+                    )
+                }
+            )
+            and len(names) == 3
+            and names != before
+            and names
+        ),
+        timeout=90,
+        every=1,
+    )
+    assert len(after - before) == 1
+    assert cpanel(platform, "incident", "node-loss", "--stop").returncode == 0

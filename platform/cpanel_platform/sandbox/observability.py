@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import functools
 import logging
 import socket
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 
 from .metrics import (
+    Certificate,
     Ingress,
     IngressController,
     MetricsExporter,
@@ -36,6 +38,7 @@ from .simulator.storage import ATTACHMENTS, DRIVER
 log = logging.getLogger(__name__)
 INGRESSES = Kind("networking.k8s.io", "v1", "ingresses")
 PGO = "postgres-operator.crunchydata.com"
+CERTIFICATES = Kind("cert-manager.io", "v1", "certificates")
 HISTORY_DAYS = 90
 _PROFILES = {"media": "media", "pgdata": "postgres"}
 
@@ -105,6 +108,7 @@ async def read_platform(kube: Kube) -> Platform:
     return dataclasses.replace(
         story,
         postgres=await _postgres(kube) or story.postgres,
+        certificates=await _certificates(kube) or story.certificates,
         nodes=[Node(n["metadata"]["name"], _internal_ip(n)) for n in nodes],
         volumes=volumes,
         controllers=controllers or story.controllers,
@@ -133,6 +137,39 @@ async def _postgres(kube: Kube) -> list[PgCluster]:
         PgCluster(ns, name, sorted(instances, key=lambda i: i.role != "master"))
         for (ns, name), instances in clusters.items()
     ]
+
+
+def _epoch(stamp: str | None) -> float | None:
+    if not stamp:
+        return None
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+async def _certificates(kube: Kube) -> list[Certificate]:
+    """Issued Certificates as cert-manager's metrics describe them."""
+    certs = []
+    for cert in (await kube.list(CERTIFICATES))["items"]:
+        status, issuer = cert.get("status") or {}, cert["spec"].get("issuerRef") or {}
+        not_before, not_after = _epoch(status.get("notBefore")), _epoch(status.get("notAfter"))
+        if not_before is None or not_after is None:
+            continue  # not issued yet: cert-manager exports nothing for it either
+        ready = next(
+            (c["status"] for c in status.get("conditions", []) if c["type"] == "Ready"), "Unknown"
+        )
+        certs.append(
+            Certificate(
+                cert["metadata"]["name"],
+                cert["metadata"]["namespace"],
+                issuer.get("name", ""),
+                not_before,
+                not_after,
+                _epoch(status.get("renewalTime")) or not_after,
+                ready,
+                issuer.get("kind", "Issuer"),
+                issuer.get("group", "cert-manager.io"),
+            )
+        )
+    return certs
 
 
 class Observability:
@@ -211,6 +248,7 @@ class Observability:
                 platform.volumes = fresh.volumes
                 platform.controllers = fresh.controllers
                 platform.postgres = fresh.postgres
+                platform.certificates = fresh.certificates
 
     async def pause_prometheus(self) -> None:
         await asyncio.to_thread(self.prometheus.stop)

@@ -191,6 +191,7 @@ async def serve(
         world.git_version,
         paths.kube_store,
         seed=seed_cluster,
+        names_seed=options.seed,
         node_grace=NODE_GRACE_SECONDS / options.speed,
     )
     config = yaml.safe_dump(kubeconfig(kube_url, tokens, certs.ca.read_bytes()), sort_keys=False)

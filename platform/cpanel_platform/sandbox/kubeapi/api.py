@@ -75,8 +75,11 @@ def set_path(obj: dict[str, Any], path: str, value: Any) -> None:
 
 
 class Api:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, seed: int | None = None) -> None:
+        """`seed` makes generated names and uids repeatable (a sandbox world's --seed); a
+        restored store continues from its resourceVersion, so no uid comes round again."""
         self.store = store
+        self._random = random.Random(f"{seed}:{store.rv}" if seed is not None else None)
         self._types: dict[tuple[str, str, str], ResourceType] = {}
         self._preferred: dict[tuple[str, str], ResourceType] = {}
         self._cluster_ips = ClusterIPs()
@@ -243,7 +246,7 @@ class Api:
         if rt.namespaced:
             self._check_namespace_open(ns)
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + "".join(random.choices(_NAME_CHARS, k=5))
+            meta["name"] = meta["generateName"] + "".join(self._random.choices(_NAME_CHARS, k=5))
         if rt.has_status and rt.key not in _STATUS_ON_CREATE:
             obj.pop("status", None)
         for field in (
@@ -259,7 +262,7 @@ class Api:
         validate(rt, obj)
         if self.store.get(rt.key, ns, meta["name"]) is not None:
             raise already_exists(rt.plural, rt.group, meta["name"])
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = str(uuid.UUID(int=self._random.getrandbits(128), version=4))
         meta["creationTimestamp"] = clock.stamp()
         if "spec" in obj or rt.custom:
             meta["generation"] = 1

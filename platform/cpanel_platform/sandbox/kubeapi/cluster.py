@@ -51,13 +51,14 @@ class KubeCluster:
         bookmark_interval: float = 30.0,
         watch_window: int = 20000,
         node_grace: float = NODE_GRACE_SECONDS,
+        names_seed: int | None = None,
     ) -> None:
         self.store = Store(window=watch_window)
         self.state_file = state_file
         snap = load_snapshot(state_file) if state_file else None
         if snap:
             self.store.restore(snap)
-        self.api = Api(self.store)
+        self.api = Api(self.store, names_seed)
         if seed and not snap:
             seed(self.api)
         self.logs = LogBook()

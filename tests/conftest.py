@@ -75,9 +75,10 @@ class Sandbox:
         return json.loads(proc.stdout) if proc.stdout.strip() else None
 
 
-def start_sandbox(state_dir: Path, speed: float = 1.0) -> Sandbox:
-    # A day of metrics history keeps start-up fast; the 90-day path has a test of its own.
-    info = runner.start_detached(state_dir, runner.WorldOptions(speed=speed, history_days=1))
+def start_sandbox(state_dir: Path, speed: float = 1.0, history_days: int = 1) -> Sandbox:
+    # A day of metrics history keeps start-up fast; the platform test asks for all 90.
+    options = runner.WorldOptions(speed=speed, history_days=history_days)
+    info = runner.start_detached(state_dir, options)
     home = state_dir / "home"
     home.mkdir(exist_ok=True)
     return Sandbox(

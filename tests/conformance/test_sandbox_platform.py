@@ -25,7 +25,7 @@ from tests.waiting import wait_for
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
     state = tmp_path_factory.mktemp("platform")
-    box = start_sandbox(state, speed=4)
+    box = start_sandbox(state, speed=4, history_days=90)
     yield box
     runner.stop(state)
 
@@ -41,9 +41,11 @@ def test_every_metric_family_directly_and_through_the_service_proxy(platform: Sa
         assert direct.custom_query(family), family
     end = time.time()
     history = direct.custom_query_range(
-        "probe_success", start_time=_dt(end - 20 * 3600), end_time=_dt(end), step="600"
+        "probe_success", start_time=_dt(end - 89 * 86400), end_time=_dt(end), step="3600"
     )
-    assert history and len(history[0]["values"]) > 100
+    assert history and len(history[0]["values"]) > 89 * 23  # hourly points over 89 days
+    outages = direct.custom_query("min_over_time(probe_success[90d])")
+    assert float(outages[0]["value"][1]) == 0  # the history holds outages
     cfg = yaml.safe_load(platform.kubeconfig.read_text())
     token = cfg["users"][0]["user"]["token"]
     proxied = PrometheusConnect(

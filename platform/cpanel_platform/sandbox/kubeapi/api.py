@@ -13,6 +13,7 @@ import random
 import uuid
 from typing import Any
 
+from ..dotted import get_path
 from . import clock, patching
 from .defaults import DEFAULTERS, SERVER_STAMPS, ClusterIPs, service
 from .errors import (
@@ -55,15 +56,6 @@ def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
         k: v for k, v in obj["metadata"].items() if k not in ("resourceVersion", "managedFields")
     }
     return {**obj, "metadata": meta}
-
-
-def get_path(obj: dict[str, Any], path: str) -> Any:
-    cur: Any = obj
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
 
 
 def set_path(obj: dict[str, Any], path: str, value: Any) -> None:

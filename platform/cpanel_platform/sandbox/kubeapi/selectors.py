@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..dotted import get_path
 from .errors import ApiError, bad_request
 
 _NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
@@ -180,16 +181,13 @@ def selector_to_string(sel: Mapping[str, Any] | None) -> str:
 
 
 def _lookup(obj: Mapping[str, Any], path: str) -> str:
-    cur: Any = obj
-    for part in path.split("."):
-        if not isinstance(cur, Mapping):
-            return ""
-        cur = cur.get(part)
-    if cur is None:
+    """A field's value as a field selector compares it: a string, "" when missing."""
+    value = get_path(obj, path)
+    if value is None:
         return ""
-    if isinstance(cur, bool):
-        return "true" if cur else "false"
-    return str(cur)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from ..dotted import get_path
 from .errors import bad_field
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -35,7 +36,7 @@ def apply(items: list[dict[str, Any]], header: str | None) -> list[dict[str, Any
     kept = [item for item in items if _matches(item, spec)]
     if order_by is not None:
         # Items without the field sort first, as nulls do in the real API's ascending order.
-        kept.sort(key=lambda item: _sort_key(_lookup(item, str(order_by))), reverse=descending)
+        kept.sort(key=lambda item: _sort_key(get_path(item, str(order_by))), reverse=descending)
     return kept
 
 
@@ -46,7 +47,7 @@ def _matches(item: dict[str, Any], condition: dict[str, Any]) -> bool:
         elif key == "+or":
             ok = any(_matches(item, part) for part in _parts(key, wanted))
         else:
-            ok = _test(_lookup(item, key), wanted)
+            ok = _test(get_path(item, key), wanted)
         if not ok:
             return False
     return True
@@ -78,15 +79,6 @@ def _compare(op: str, actual: Any, wanted: Any) -> bool:
         return compare(actual, wanted)
     except TypeError:
         return False
-
-
-def _lookup(item: dict[str, Any], path: str) -> Any:
-    value: Any = item
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
 
 
 def _sort_key(value: Any) -> tuple[bool, Any]:

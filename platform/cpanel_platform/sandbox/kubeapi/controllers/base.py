@@ -81,6 +81,7 @@ class Controller:
         self.record = Recorder(api, self.name)
         self._queue: asyncio.Queue[WorkKey] = asyncio.Queue()
         self._queued: set[WorkKey] = set()
+        self._timers: dict[WorkKey, asyncio.TimerHandle] = {}
 
     def keys_for(self, event: Event) -> Iterable[WorkKey]:
         if self.primary is None or event.key == self.primary:
@@ -105,7 +106,20 @@ class Controller:
             self._queue.put_nowait(key)
 
     def enqueue_after(self, delay: float, key: WorkKey) -> None:
-        asyncio.get_running_loop().call_later(max(0.0, delay), self.enqueue, key)
+        """Reconcile `key` again after `delay`; an earlier wake-up already set covers it, so
+        reconciles that ask again and again do not pile up timers."""
+        loop = asyncio.get_running_loop()
+        when = loop.time() + max(0.0, delay)
+        pending = self._timers.get(key)
+        if pending and not pending.cancelled() and pending.when() <= when:
+            return
+        if pending:
+            pending.cancel()
+        self._timers[key] = loop.call_at(when, self._wake, key)
+
+    def _wake(self, key: WorkKey) -> None:
+        self._timers.pop(key, None)
+        self.enqueue(key)
 
     async def run(self) -> None:
         sub = self.api.store.subscribe(self.watches)

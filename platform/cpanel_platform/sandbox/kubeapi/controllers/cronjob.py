@@ -85,14 +85,9 @@ class CronJobController(Controller):
     primary = CRONJOB_KEY
     owned_by = "CronJob"
 
-    def __init__(self, api: Any) -> None:
-        super().__init__(api)
-        self._wakes: dict[WorkKey, dt.datetime] = {}  # the wake-up already set for each key
-
     def reconcile(self, key: WorkKey) -> None:
         cronjob = self.api.find(*CRONJOB_KEY, *key)
         if cronjob is None:
-            self._wakes.pop(key, None)
             return
         jobs = [
             j
@@ -117,9 +112,6 @@ class CronJobController(Controller):
             self._wake_at(key, wake)
 
     def _wake_at(self, key: WorkKey, when: dt.datetime) -> None:
-        if self._wakes.get(key) == when:
-            return  # already set: every event about the CronJob would add another timer
-        self._wakes[key] = when
         seconds = (when - clock.now()).total_seconds() + WAKE_DELTA
         self.enqueue_after(seconds, key)
 

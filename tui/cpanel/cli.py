@@ -181,8 +181,46 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, "
+                        "~/.kube/config)")
+    parser.add_argument("--context", help="kube context (default: the current one)")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("-n", "--namespace", help="namespace (default: the context's)")
+    scope.add_argument("-A", "--all-namespaces", action="store_true",
+                       help="all namespaces")
+    parser.add_argument("--readonly", action="store_true",
+                        help="refuse every action that changes the cluster")
+    parser.add_argument("--config", type=Path,
+                        help="settings file (default: $XDG_CONFIG_HOME/cpanel/config.yaml)")
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from cpanel_platform.config import ConfigError
+    from cpanel_platform.kube.client import KubeConfigError
+
+    from cpanel.app import run
+    from cpanel.keymap import KeymapError
+
+    namespace = "" if args.all_namespaces else args.namespace
+    try:
+        return run(
+            {"kubeconfig": args.kubeconfig, "context": args.context, "namespace": namespace,
+             "readonly": args.readonly},
+            args.config,
+        )
+    except (ConfigError, KeymapError, KubeConfigError) as err:
+        console.print(f"[red]error:[/] {err}")
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cpanel", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="cpanel",
+        description="The dashboard for the current kube context; `cpanel sandbox` for a "
+        "local platform to point it at.",
+    )
+    _dashboard_arguments(parser)
     sub = parser.add_subparsers(dest="command")
     _sandbox_parser(sub)
     args = parser.parse_args(argv)
@@ -192,8 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         except runner.SandboxError as err:
             console.print(f"[red]error:[/] {err}")
             return 1
-    parser.print_help()
-    return 2
+    return _dashboard(args)
 
 
 if __name__ == "__main__":

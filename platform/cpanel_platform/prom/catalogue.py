@@ -79,27 +79,29 @@ def queries(source: SliSource = "requests", now: datetime | None = None) -> tupl
         q("error_ratio_hourly", error_ratio(source, "1h"), "sli", span=HOURLY_SPAN, step=3600),
         q("alerts_firing", 'ALERTS{alertstate="firing"}', HEADER, "overview"),
     ]
+    io = ("volumes", "overview")
     disk = [
         q("disk_utilisation", f"rate(node_disk_io_time_seconds_total[{IO_WINDOW}])",
-          "volumes", "overview"),
+          *io),
         q("disk_saturation", f"rate(node_disk_io_time_weighted_seconds_total[{IO_WINDOW}])",
-          "volumes"),
-        q("disk_read_bytes", f"rate(node_disk_read_bytes_total[{IO_WINDOW}])", "volumes"),
-        q("disk_written_bytes", f"rate(node_disk_written_bytes_total[{IO_WINDOW}])", "volumes"),
-        q("disk_reads", f"rate(node_disk_reads_completed_total[{IO_WINDOW}])", "volumes"),
-        q("disk_writes", f"rate(node_disk_writes_completed_total[{IO_WINDOW}])", "volumes"),
-        q("disk_info", "node_disk_info", "volumes", "overview"),
+          *io),
+        q("disk_read_bytes", f"rate(node_disk_read_bytes_total[{IO_WINDOW}])", *io),
+        q("disk_written_bytes", f"rate(node_disk_written_bytes_total[{IO_WINDOW}])", *io),
+        q("disk_reads", f"rate(node_disk_reads_completed_total[{IO_WINDOW}])", *io),
+        q("disk_writes", f"rate(node_disk_writes_completed_total[{IO_WINDOW}])", *io),
+        q("disk_info", "node_disk_info", *io),
         q("disk_utilisation_history", f"rate(node_disk_io_time_seconds_total[{IO_WINDOW}])",
           "volumes", span=UTILISATION_HISTORY, step=UTILISATION_STEP),
-        q("volume_used_bytes", "kubelet_volume_stats_used_bytes", "volumes"),
-        q("volume_capacity_bytes", "kubelet_volume_stats_capacity_bytes", "volumes"),
+        q("volume_used_bytes", "kubelet_volume_stats_used_bytes", *io),
+        q("volume_capacity_bytes", "kubelet_volume_stats_capacity_bytes", "volumes",
+          "overview"),
     ]
     postgres = [
         q("pg_lag_bytes", "ccp_replication_lag_size_bytes", "postgres", "overview"),
-        q("pg_replay_seconds", "ccp_replication_lag_replay_time", "postgres"),
-        q("pg_in_recovery", "ccp_is_in_recovery_status", "postgres"),
+        q("pg_replay_seconds", "ccp_replication_lag_replay_time", "postgres", "overview"),
+        q("pg_in_recovery", "ccp_is_in_recovery_status", "postgres", "overview"),
         q("pg_backup_age", "ccp_backrest_last_full_backup_time_since_completion_seconds",
-          "postgres"),
+          "postgres", "overview"),
     ]
     pods = [
         q("pod_cpu", 'sum by (namespace, pod) '

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
+
+from ..prom.results import Results, Sample, Series
 
 
 class Severity(IntEnum):
@@ -63,6 +66,11 @@ def size(n: float | None, unit: str = "B") -> str:
     raise AssertionError("unreachable")
 
 
+def percent(ratio: float | None, digits: int = 0) -> str:
+    """A ratio as a percentage: 0.34 → "34%", 0.99994 with 3 digits → "99.994%"."""
+    return "-" if ratio is None else f"{ratio * 100:.{digits}f}%"
+
+
 def labels_of(obj: dict[str, Any]) -> dict[str, str]:
     return (obj.get("metadata") or {}).get("labels") or {}
 
@@ -73,3 +81,66 @@ def name_of(obj: dict[str, Any]) -> str:
 
 def namespace_of(obj: dict[str, Any]) -> str:
     return (obj.get("metadata") or {}).get("namespace", "")
+
+
+_QUANTITY_SUFFIXES = {
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+    "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
+    "E": 1e18,
+}
+
+
+def parse_quantity(value: str | float | None) -> float | None:
+    """A Kubernetes quantity ("50Gi", "500m", "1e9", "128974848") as a number, None if absent
+    or malformed."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = value.strip()
+    for suffix in sorted(_QUANTITY_SUFFIXES, key=len, reverse=True):
+        if text.endswith(suffix):
+            try:
+                return float(text[: -len(suffix)]) * _QUANTITY_SUFFIXES[suffix]
+            except ValueError:
+                return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def answered(results: Results | None, *names: str) -> bool:
+    """Whether Prometheus answered every one of these queries (possibly with no series)."""
+    return results is not None and all(name in results for name in names)
+
+
+def instant(results: Results | None, name: str) -> tuple[Sample, ...]:
+    """The samples of an instant query; none when it has no answer."""
+    if results is None:
+        return ()
+    return tuple(s for s in results.get(name, ()) if isinstance(s, Sample))
+
+
+def ranged(results: Results | None, name: str) -> tuple[Series, ...]:
+    """The series of a range query; none when it has no answer."""
+    if results is None:
+        return ()
+    return tuple(s for s in results.get(name, ()) if isinstance(s, Series))
+
+
+def finite(value: float | None) -> float | None:
+    """The value, or None for NaN and infinities (a ratio of 0/0 when nothing happened)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def annotations_of(obj: dict[str, Any]) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("annotations") or {}
+
+
+def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The status condition of type `kind`, None when the object does not report it."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next((c for c in conditions if c.get("type") == kind), None)

@@ -4,7 +4,8 @@ directory (where the history's blocks are put before it starts).
 
 The exporter stands in for many exporters and sets each series' own `job` and `instance`,
 so the one scrape job keeps them (`honor_labels`). Prometheus adds its own
-`up{job="cpanel-sandbox-exporter"}` for the exporter itself.
+`up{job="cpanel-sandbox-exporter"}` for the exporter itself. It loads the platform's alerting
+rules (alert_rules.py) from rules.yml beside prometheus.yml, so `ALERTS` is as in production.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 import httpx
 import yaml
+
+from .alert_rules import rule_groups
 
 SCRAPE_JOB = "cpanel-sandbox-exporter"
 RETENTION = "400d"  # far beyond the backfill, so Prometheus never drops the history
@@ -49,7 +52,9 @@ def find_binaries() -> Binaries:
     return Binaries(prometheus, promtool)
 
 
-def scrape_config(targets: Sequence[str], interval: float) -> dict[str, Any]:
+def scrape_config(
+    targets: Sequence[str], interval: float, rule_files: Sequence[str] = ()
+) -> dict[str, Any]:
     def duration(seconds: float) -> str:
         return f"{round(seconds * 1000)}ms"  # Prometheus durations take no fractions
 
@@ -59,6 +64,7 @@ def scrape_config(targets: Sequence[str], interval: float) -> dict[str, Any]:
             "scrape_timeout": duration(min(interval, 10.0)),  # may not exceed the interval
             "evaluation_interval": duration(interval),
         },
+        "rule_files": list(rule_files),
         "scrape_configs": [
             {
                 "job_name": SCRAPE_JOB,
@@ -81,6 +87,10 @@ class Prometheus:
     @property
     def data_dir(self) -> Path:
         return self.root / "data"
+
+    @property
+    def rules_file(self) -> Path:
+        return self.root / "rules.yml"
 
     @property
     def log_file(self) -> Path:
@@ -108,7 +118,10 @@ class Prometheus:
         self._stop_leftover()
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "prometheus.yml"
-        config.write_text(yaml.safe_dump(scrape_config(targets, scrape_interval)))
+        self.rules_file.write_text(yaml.safe_dump(rule_groups(), sort_keys=False))
+        config.write_text(
+            yaml.safe_dump(scrape_config(targets, scrape_interval, [str(self.rules_file)]))
+        )
         port = port or _free_port()
         self.url = f"http://127.0.0.1:{port}"
         command = [

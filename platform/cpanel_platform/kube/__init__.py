@@ -1,0 +1,1 @@
+"""Kubernetes: kubeconfig wiring, watch caches of plain JSON objects, and actions."""

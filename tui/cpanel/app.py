@@ -1,0 +1,505 @@
+"""The cpanel App: header, title bar, panes, command line, filter, crumbs and footer.
+
+Data flows one way: the hub's sources → a pane's build (thread worker) → the pane's show.
+Actions go back through cpanel_platform functions, in thread workers; the UI thread never
+waits on the network.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from cpanel_platform import config
+from cpanel_platform.kube import actions
+from cpanel_platform.kube.client import KubeConfigError
+from cpanel_platform.session import Session
+from cpanel_platform.views.describe import describe
+from cpanel_platform.views.filtering import FilterError, parse_filter
+from cpanel_platform.views.header import header_info
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from cpanel import commands, keymap
+from cpanel.hub import Changed, Hub
+from cpanel.panes.base import ObjectRef, Pane, TablePane
+from cpanel.panes.registry import PANES
+from cpanel.screens.confirm import ConfirmScreen
+from cpanel.screens.help import HelpScreen
+from cpanel.screens.logs import LogsScreen
+from cpanel.screens.text import TextScreen
+from cpanel.widgets.header import HeaderBar
+from cpanel.widgets.table import ResourceTable
+
+AGE_TICK = 2.0  # seconds between rebuilds that only move ages on, as K9s refreshes
+DESTRUCTIVE = frozenset({"delete", "restart", "recycle"})
+# What each pane action needs from RBAC: (verb, resource, group, subresource).
+ACCESS = {
+    "delete": ("delete", None, None, ""),
+    "restart": ("patch", "deployments", "apps", ""),
+    "logs": ("get", "pods", "", "log"),
+}
+
+
+class CommandInput(Input):
+    """The `:` line; tab takes the completion Textual suggests."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete", show=False, priority=True,
+                        id="command_complete")]
+
+    def action_complete(self) -> None:
+        if self._suggestion:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+
+
+class AliasSuggester:
+    """Textual suggester over the command aliases."""
+
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.aliases = aliases
+        self.cache = None
+        self.case_sensitive = False
+
+    async def _get_suggestion(self, requester: Any, value: str) -> None:
+        from textual.suggester import SuggestionReady
+
+        suggestion = commands.complete(value, self.aliases)
+        if suggestion:
+            requester.post_message(SuggestionReady(value, suggestion))
+
+
+class CpanelApp(App[int]):
+    CSS_PATH = "cpanel.tcss"
+    TITLE = "cpanel"
+    BINDINGS = [*keymap.GLOBAL, *keymap.PANE]
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        settings: config.Settings,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        namespace: str | None = None,
+        readonly: bool = False,
+        clock: Callable[[], float] = time.time,
+        start_pane: str = "overview",
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.kubeconfig = kubeconfig
+        self.clock = clock
+        self.readonly = readonly or settings.readonly
+        self.sort_keys = {k: v for k, v in settings.keys.items() if k.startswith("sort_")}
+        self.session = Session(settings, kubeconfig=kubeconfig, context=context)
+        if namespace is None:
+            namespace = settings.namespace
+        if namespace is None:
+            namespace = self.session.target.namespace
+        self.hub = Hub(self, self.session, namespace or None)
+        self.panes: dict[str, Pane] = {cls.pane_id: cls(self.hub) for cls in PANES}
+        self.aliases = {a: cls.pane_id for cls in PANES for a in (cls.pane_id, *cls.aliases)}
+        self.crumbs: list[str] = [start_pane]
+        self.filters: dict[str, str] = {}
+        self.allowed: dict[str, bool] = {}
+        self.flash_text = Text("")
+        self.first_frame_at: float | None = None
+
+    # -- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        yield Static("", id="titlebar")
+        with ContentSwitcher(initial=f"pane-{self.crumbs[-1]}", id="panes"):
+            yield from self.panes.values()
+        yield CommandInput(placeholder=":pods  :nodes  :certs  :pg  :io  :sli  :rollouts",
+                           id="command", suggester=AliasSuggester(self.aliases))  # type: ignore[arg-type]
+        yield Input(placeholder="/regex  -l app=web  !inverted", id="filter")
+        yield Static("", id="crumbs")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.settings.keys)
+        self.query_one("#command").display = False
+        self.query_one("#filter").display = False
+        self._switch(self.crumbs[-1])
+        self.set_interval(AGE_TICK, self._tick)
+        self.set_interval(self.settings.prometheus.refresh_seconds, self._refresh_prometheus)
+        self.set_interval(self.settings.linode.refresh_seconds, self._refresh_linode)
+        self.set_interval(self.settings.keel.refresh_seconds, self._refresh_keel)
+        self._refresh_linode()
+        self._refresh_keel()
+        self._server_version()
+        self._check_access()
+        self.call_after_refresh(self._first_frame)
+
+    def _first_frame(self) -> None:
+        self.first_frame_at = time.monotonic()
+
+    def on_unmount(self) -> None:
+        self.hub.close()
+
+    @property
+    def pane(self) -> Pane:
+        return self.panes[self.crumbs[-1]]
+
+    def _visible(self) -> set[str]:
+        return {self.pane.pane_id}
+
+    # -- data ---------------------------------------------------------------------------
+    def on_changed(self, message: Changed) -> None:
+        self.hub.handled(message.source)
+        if message.source in self.pane.sources():
+            self._rebuild(self.pane)
+        self._show_header()
+
+    def _tick(self) -> None:
+        self._rebuild(self.pane)
+        self._show_header()
+
+    def _rebuild(self, pane: Pane) -> None:
+        for kind in pane.kinds:  # opens the caches on first use
+            self.hub.cache(kind)
+        self.run_worker(partial(pane.build, self.clock()), thread=True, exclusive=True,
+                        group=f"build-{pane.pane_id}", name=pane.pane_id)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if not worker.group.startswith("build-"):
+            return
+        if event.state is WorkerState.SUCCESS:
+            pane = self.panes[worker.name]
+            pane.show(worker.result)
+            if pane is self.pane:
+                self._show_title()
+        elif event.state is WorkerState.ERROR:
+            self.flash(f"{worker.name}: could not build the view: {worker.error}", error=True)
+
+    def _refresh_prometheus(self) -> None:
+        self.run_worker(partial(self.hub.refresh_prometheus, self._visible()), thread=True,
+                        exclusive=True, group="prometheus")
+
+    def _refresh_linode(self) -> None:
+        self.run_worker(self.hub.refresh_linode, thread=True, exclusive=True, group="linode")
+
+    def _refresh_keel(self) -> None:
+        if self.pane.keel or self.pane.pane_id == "overview" or self.hub.keel is None:
+            self.run_worker(self.hub.refresh_keel, thread=True, exclusive=True, group="keel")
+
+    @work(thread=True, group="version")
+    def _server_version(self) -> None:
+        from kubernetes.client import VersionApi
+
+        try:
+            self.hub.server_version = VersionApi(self.session.target.api).get_code().git_version
+        except Exception:  # the header just says "-"; the caches report the outage
+            return
+        self.hub.notify_changed("version")
+
+    @work(thread=True, group="access")
+    def _check_access(self) -> None:
+        ns = self.hub.namespace
+        allowed = {}
+        for action, (verb, resource, group, sub) in ACCESS.items():
+            try:
+                allowed[action] = self.session.access.can_i(
+                    verb, resource or "pods", group=group or "", namespace=ns, subresource=sub
+                )
+            except actions.KubeActionError:
+                allowed[action] = False
+        self.allowed = allowed
+        self.call_from_thread(self.refresh_bindings)
+
+    def _show_header(self) -> None:
+        info = header_info(
+            self.session.target.context, self.session.target.user, self.hub.linode,
+            self.hub.server_version, self.hub.results, self.settings.slo.target,
+            self.settings.slo.window_days, self.hub.freshness(), self.clock(),
+        )
+        self.query_one(HeaderBar).show(info)
+
+    def _show_title(self) -> None:
+        pane = self.pane
+        scope = self.hub.namespace or "all"
+        text = Text(f" {pane.title}", style="bold cyan")
+        if any(k.namespaced for k in pane.kinds):
+            text.append(f"({scope})", style="bold magenta")
+        text.append(pane.summary(), style="bold")
+        flt = self.filters.get(pane.pane_id)
+        if flt:
+            text.append(f" </{flt}>", style="bold yellow")
+        self.query_one("#titlebar", Static).update(text)
+        crumbs = Text("")
+        for crumb in self.crumbs:
+            crumbs.append(f" <{crumb}> ", style="reverse" if crumb == pane.pane_id else "dim")
+        crumbs.append("  ")
+        crumbs.append_text(self.flash_text)
+        self.query_one("#crumbs", Static).update(crumbs)
+
+    def flash(self, message: str, error: bool = False) -> None:
+        self.flash_text = Text(message, style="bold red" if error else "green")
+        self._show_title()
+
+    # -- navigation ---------------------------------------------------------------------
+    def open_pane(self, pane_id: str, drill: bool = True) -> None:
+        """Drilling in (enter) pushes a crumb; a `:` command replaces the top one, as K9s
+        does, so esc always leads back towards the overview."""
+        if pane_id != self.crumbs[-1]:
+            if not drill and len(self.crumbs) > 1:
+                self.crumbs[-1] = pane_id
+            else:
+                self.crumbs.append(pane_id)
+        self._switch(pane_id)
+
+    def _switch(self, pane_id: str) -> None:
+        self.query_one("#panes", ContentSwitcher).current = f"pane-{pane_id}"
+        pane = self.panes[pane_id]
+        self._rebuild(pane)
+        if pane.prometheus or pane.pane_id == "overview":
+            self._refresh_prometheus()
+        if pane.keel:
+            self._refresh_keel()
+        pane.focus_main()
+        self._show_title()
+        self._show_header()
+        self.refresh_bindings()
+
+    def action_command(self) -> None:
+        box = self.query_one("#command", CommandInput)
+        box.display = True
+        box.value = ""
+        box.focus()
+
+    def action_filter(self) -> None:
+        if not isinstance(self.pane, TablePane):
+            return
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.filters.get(self.pane.pane_id, "")
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        if event.input.id == "command":
+            self._run_command(event.value)
+        else:
+            self.pane.focus_main()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter" and event.input.display:
+            self._set_filter(event.value)
+
+    def _set_filter(self, text: str) -> None:
+        pane = self.pane
+        try:
+            predicate = parse_filter(text) if text else None
+        except FilterError as err:
+            self.flash(str(err), error=True)
+            return
+        if text:
+            self.filters[pane.pane_id] = text
+        else:
+            self.filters.pop(pane.pane_id, None)
+        pane.apply_filter(predicate)
+        self.flash_text = Text("")
+        self._show_title()
+
+    def _run_command(self, text: str) -> None:
+        try:
+            command = commands.parse(text, self.aliases)
+        except commands.CommandError as err:
+            self.flash(str(err), error=True)
+            self.pane.focus_main()
+            return
+        if command.pane is None:
+            self.exit(0)
+            return
+        if command.namespace is not None:
+            self.set_namespace(command.namespace)
+        self.flash_text = Text("")
+        self.open_pane(command.pane, drill=False)
+
+    def action_back(self) -> None:
+        for box_id in ("#command", "#filter"):
+            box = self.query_one(box_id, Input)
+            if box.display:
+                box.display = False
+                self.pane.focus_main()
+                return
+        if self.filters.get(self.pane.pane_id):
+            self._set_filter("")
+            return
+        if len(self.crumbs) > 1:
+            self.crumbs.pop()
+            self._switch(self.crumbs[-1])
+
+    def action_help(self) -> None:
+        keys: dict[str, list[str]] = {}
+        shown: dict[str, tuple[str, str, bool]] = {}
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if binding.id:
+                keys.setdefault(binding.id, []).append(key)
+                shown.setdefault(binding.id, (binding.description, binding.id, active.enabled))
+        rows = [(",".join(keys[i]), d, i, enabled) for i, (d, _, enabled) in sorted(shown.items())]
+        table = self.pane.table if isinstance(self.pane, TablePane) else None
+        self.push_screen(HelpScreen(rows, table, self.aliases))
+
+    def action_favourite(self, n: int) -> None:
+        if n == 0:
+            self.set_namespace("")
+        elif n <= len(self.settings.favourites):
+            self.set_namespace(self.settings.favourites[n - 1])
+        else:
+            return
+        self._rebuild(self.pane)
+        self._show_title()
+
+    def set_namespace(self, namespace: str) -> None:
+        """"" means all namespaces."""
+        self.hub.namespace = namespace or None
+        self.flash(f"namespace: {namespace or 'all'}")
+        self._check_access()
+
+    def switch_context(self, context: str) -> None:
+        try:
+            session = Session(self.settings, kubeconfig=self.kubeconfig, context=context)
+        except KubeConfigError as err:
+            self.flash(str(err), error=True)
+            return
+        self.hub.close()
+        self.session = session
+        self.hub.session = session
+        self.hub.results = self.hub.linode = self.hub.keel = None
+        self.hub.namespace = session.target.namespace or None
+        self.flash(f"context: {context}")
+        self._refresh_linode()
+        self._refresh_keel()
+        self._server_version()
+        self._check_access()
+        self.crumbs = ["overview"]
+        self._switch("overview")
+
+    # -- actions ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {b.action for b in keymap.PANE}:
+            pane = self.pane
+            if action not in pane.offers:
+                return False
+            if action in DESTRUCTIVE and self.readonly:
+                return False
+            if action == "recycle":
+                return None  # shown, disabled: recycling arrives with the operations work
+            if action in ACCESS and not self.allowed.get(action, False):
+                return False
+        return True
+
+    def _ref(self) -> ObjectRef | None:
+        ref = self.pane.current_ref()
+        if ref is None:
+            self.flash("nothing selected", error=True)
+        return ref
+
+    def action_describe(self) -> None:
+        if ref := self._ref():
+            self._describe(ref)
+
+    @work(thread=True, group="describe")
+    def _describe(self, ref: ObjectRef) -> None:
+        api = self.session.target.api
+        try:
+            obj = self.hub.cache(ref.kind).get(ref.namespace, ref.name)
+            if obj is None:
+                raise actions.KubeActionError(f"{ref.name} is gone")
+            events = actions.related_events(api, obj)
+        except actions.KubeActionError as err:
+            self.call_from_thread(self.flash, f"describe: {err}", True)
+            return
+        text = describe(obj, events, self.clock())
+        title = f"Describe {ref.kind.kind} {ref.namespace + '/' if ref.namespace else ''}{ref.name}"
+        self.call_from_thread(self.push_screen, TextScreen(title, text))
+
+    def action_yaml(self) -> None:
+        if ref := self._ref():
+            self._yaml(ref)
+
+    @work(thread=True, group="yaml")
+    def _yaml(self, ref: ObjectRef) -> None:
+        try:
+            text = actions.get_yaml(self.session.target.api, ref.kind, ref.namespace, ref.name)
+        except actions.KubeActionError as err:
+            self.call_from_thread(self.flash, f"yaml: {err}", True)
+            return
+        title = f"YAML {ref.kind.kind} {ref.namespace + '/' if ref.namespace else ''}{ref.name}"
+        self.call_from_thread(self.push_screen, TextScreen(title, text, yaml=True))
+
+    def action_logs(self) -> None:
+        if ref := self._ref():
+            self.push_screen(LogsScreen(self.session.target.api, ref.namespace, ref.name,
+                                        ref.container))
+
+    def action_delete(self) -> None:
+        ref = self._ref()
+        if ref is None or self.readonly:
+            return
+        what = f"{ref.kind.kind} {ref.namespace}/{ref.name}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._act(f"deleted {what}", actions.delete, ref.kind, ref.namespace, ref.name)
+
+        self.push_screen(ConfirmScreen("Delete", f"Delete {what}?"), answered)
+
+    def action_restart(self) -> None:
+        ref = self._ref()
+        if ref is None or self.readonly:
+            return
+        owner = self.pane.restart_target(ref)
+        if owner is None:
+            self.flash(f"{ref.name} has no Deployment, StatefulSet or DaemonSet to restart",
+                       error=True)
+            return
+        kind, namespace, name = owner
+        what = f"{kind.kind} {namespace}/{name}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._act(f"restarted {what}", actions.restart_rollout, kind, namespace, name)
+
+        self.push_screen(
+            ConfirmScreen("Restart", f"Restart the rollout of {what}?\n"
+                          "(new pods start before old ones stop, as `kubectl rollout restart`)"),
+            answered)
+
+    def action_recycle(self) -> None:
+        self.flash("recycling pools arrives with the operations work", error=True)
+
+    @work(thread=True, group="act")
+    def _act(self, done: str, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            fn(self.session.target.api, *args)
+        except actions.KubeActionError as err:
+            self.call_from_thread(self.flash, f"failed: {err}", True)
+            return
+        self.call_from_thread(self.flash, done)
+
+    # pane → app: a table row was chosen
+    def on_resource_table_selected(self, event: ResourceTable.Selected) -> None:
+        handler = getattr(self.pane, "on_select", None)
+        if handler is not None:
+            handler(event.row)
+
+
+def run(argv_settings: dict[str, Any], config_file: Path | None = None) -> int:
+    """Build and run the app; returns the exit code."""
+    settings = config.load(config_file)
+    keymap.check(settings.keys, extra=(k for k in settings.keys if k.startswith("sort_")))
+    app = CpanelApp(settings, **argv_settings)
+    return app.run() or 0

@@ -1,0 +1,94 @@
+"""The app's side of the data flow: one Session, its sources refreshed off the UI thread,
+and a message to the app whenever something a pane shows has changed.
+
+Watch caches call back on their own threads; the hub turns those calls into one pending
+`Changed` message per source, so a burst of 500 pod events costs the UI one rebuild.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from cpanel_platform.freshness import Freshness
+from cpanel_platform.keel import KeelSnapshot
+from cpanel_platform.kube.kinds import Kind
+from cpanel_platform.kube.watchcache import WatchCache
+from cpanel_platform.linode import LinodeSnapshot
+from cpanel_platform.prom.results import Results
+from cpanel_platform.session import Session
+from textual.app import App
+from textual.message import Message
+
+
+class Changed(Message):
+    """Data behind `source` ("kube/pods", "prometheus", "linode", "keel") has changed."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+
+class Hub:
+    def __init__(self, app: App[Any], session: Session, namespace: str | None) -> None:
+        self.app = app
+        self.session = session
+        self.namespace = namespace  # None: all namespaces
+        self.results: Results | None = None
+        self.linode: LinodeSnapshot | None = None
+        self.keel: KeelSnapshot | None = None
+        self.server_version: str | None = None
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._subscribed: dict[int, Any] = {}
+        self.last_change = 0.0  # monotonic time of the last change seen (for benchmarks)
+
+    # -- Kubernetes ---------------------------------------------------------------------
+    def cache(self, kind: Kind) -> WatchCache:
+        """The shared watch cache of `kind` in the current namespace scope."""
+        cache = self.session.caches.get(kind, self.namespace if kind.namespaced else None)
+        if id(cache) not in self._subscribed:
+            self._subscribed[id(cache)] = cache.subscribe(self._on_cache)
+        return cache
+
+    def objects(self, kind: Kind) -> tuple[dict[str, Any], ...]:
+        return self.cache(kind).objects()
+
+    def _on_cache(self, cache: WatchCache) -> None:
+        self.notify_changed(f"kube/{cache.kind.plural}")
+
+    def notify_changed(self, source: str) -> None:
+        """Thread-safe: post one Changed per source until the app has handled it."""
+        with self._lock:
+            self.last_change = time.monotonic()
+            if source in self._pending:
+                return
+            self._pending.add(source)
+        self.app.post_message(Changed(source))
+
+    def handled(self, source: str) -> None:
+        with self._lock:
+            self._pending.discard(source)
+
+    # -- the others (called from thread workers) ----------------------------------------
+    def refresh_prometheus(self, visible: set[str]) -> None:
+        self.results = self.session.prom.refresh(visible)
+        self.notify_changed("prometheus")
+
+    def refresh_linode(self) -> None:
+        self.linode = self.session.linode.refresh()
+        self.notify_changed("linode")
+
+    def refresh_keel(self) -> None:
+        self.keel = self.session.keel.refresh()
+        self.notify_changed("keel")
+
+    def freshness(self) -> list[Freshness]:
+        return self.session.freshness()
+
+    def close(self) -> None:
+        for unsubscribe in self._subscribed.values():
+            unsubscribe()
+        self._subscribed.clear()
+        self.session.close()

@@ -1,0 +1,71 @@
+"""Every key binding with its id, so that users can remap ids in config.yaml:
+
+    keys:
+      describe: "D"          # one key
+      cursor_down: "j,down"  # or several, comma-separated
+
+Textual's own keymap does the remapping (`App.set_keymap`); this module declares the ids
+and checks a user's map before it is applied, so a typo is an error, not a silent no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from textual.binding import Binding
+
+GLOBAL = [
+    Binding("colon", "command", "Command", id="command"),
+    Binding("slash", "filter", "Filter", id="filter"),
+    Binding("escape", "back", "Back", id="back"),
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("ctrl+c", "quit", "Quit", show=False, id="quit", priority=True),
+    *(
+        Binding(str(n), f"favourite({n})", f"Namespace favourite {n}", show=False,
+                id=f"namespace_{n}")
+        for n in range(10)
+    ),
+]
+
+# Bindings of table panes; each pane enables the ones it supports (check_action).
+PANE = [
+    Binding("d", "describe", "Describe", id="describe"),
+    Binding("y", "yaml", "YAML", id="yaml"),
+    Binding("l", "logs", "Logs", id="logs"),
+    Binding("r", "restart", "Restart", id="restart"),
+    Binding("ctrl+d", "delete", "Delete", id="delete"),
+    Binding("R", "recycle", "Recycle", id="recycle"),
+]
+
+LOGS = [
+    Binding("f", "toggle('follow')", "Follow", id="logs_follow"),
+    Binding("w", "toggle('wrap')", "Wrap", id="logs_wrap"),
+    Binding("t", "toggle('timestamps')", "Timestamps", id="logs_timestamps"),
+    Binding("p", "toggle('previous')", "Previous", id="logs_previous"),
+]
+
+
+class KeymapError(Exception):
+    """An unknown binding id or an empty key in the user's keymap."""
+
+
+def known_ids(extra: Iterable[str] = ()) -> set[str]:
+    from cpanel.widgets.table import ResourceTable
+
+    ids = {b.id for b in (*GLOBAL, *PANE, *LOGS, *ResourceTable.BINDINGS) if b.id}
+    return ids | set(extra)
+
+
+def check(keys: Mapping[str, str], extra: Iterable[str] = ()) -> dict[str, str]:
+    """The user's keymap, validated: ids must exist and keys be non-empty."""
+    ids = known_ids(extra)
+    unknown = sorted(set(keys) - ids)
+    if unknown:
+        raise KeymapError(
+            f"keys: unknown binding id {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(i for i in ids if not i.startswith('sort_')))})"
+        )
+    empty = sorted(k for k, v in keys.items() if not str(v).strip())
+    if empty:
+        raise KeymapError(f"keys: no key given for {', '.join(empty)}")
+    return {k: str(v) for k, v in keys.items()}

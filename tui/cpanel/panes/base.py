@@ -1,0 +1,136 @@
+"""What every pane is: an id with aliases, the sources it reads, a build step that runs in
+a thread worker (views are pure functions over cached data) and a show step on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from cpanel_platform.kube.kinds import Kind
+from cpanel_platform.views.filtering import Filter
+from rich.console import RenderableType
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from cpanel.hub import Hub
+from cpanel.widgets.table import Column, ResourceTable, Row
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """A Kubernetes object a row stands for: what describe, YAML, logs and delete act on."""
+
+    kind: Kind
+    namespace: str
+    name: str
+    container: str | None = None
+
+
+class Pane(Vertical):
+    pane_id: ClassVar[str]
+    title: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    kinds: ClassVar[tuple[Kind, ...]] = ()  # watch caches the pane reads
+    prometheus: ClassVar[bool] = False
+    linode: ClassVar[bool] = False
+    keel: ClassVar[bool] = False
+    # Pane bindings (keymap.PANE action names) this pane offers.
+    offers: ClassVar[frozenset[str]] = frozenset({"describe", "yaml"})
+
+    def __init__(self, hub: Hub, **kwargs: Any) -> None:
+        super().__init__(id=f"pane-{self.pane_id}", classes="pane", **kwargs)
+        self.hub = hub
+
+    def sources(self) -> set[str]:
+        names = {f"kube/{kind.plural}" for kind in self.kinds}
+        names |= {n for n, used in (("prometheus", self.prometheus), ("linode", self.linode),
+                                    ("keel", self.keel)) if used}
+        return names
+
+    def build(self, now: float) -> Any:
+        """The pane's view from the hub's data (runs in a thread worker: no widgets here)."""
+        raise NotImplementedError
+
+    def show(self, model: Any) -> None:
+        """Render a model `build` returned (UI thread)."""
+        raise NotImplementedError
+
+    def apply_filter(self, predicate: Filter | None) -> None:
+        """Panes without a table ignore the filter."""
+
+    def summary(self) -> str:
+        """What the title bar shows after the pane's name, e.g. "[22]"."""
+        return ""
+
+    def current_ref(self) -> ObjectRef | None:
+        return None
+
+    def restart_target(self, ref: ObjectRef) -> tuple[Kind, str, str] | None:
+        """The workload whose rollout `r` restarts for the selected object."""
+        return None
+
+    def focus_main(self) -> None:
+        self.focus()
+
+
+class TablePane(Pane):
+    """A pane whose body is a ResourceTable, with an optional detail area under it."""
+
+    columns: ClassVar[Sequence[Column]]
+    detail_height: ClassVar[int] = 0
+
+    def compose(self) -> ComposeResult:
+        sort_keys = getattr(self.app, "sort_keys", {})
+        yield ResourceTable(self.columns, sort_keys, id=f"table-{self.pane_id}")
+        if self.detail_height:
+            detail = Static("", classes="detail", id=f"detail-{self.pane_id}")
+            detail.styles.height = self.detail_height
+            yield detail
+
+    @property
+    def table(self) -> ResourceTable:
+        return self.query_one(ResourceTable)
+
+    def show(self, model: Sequence[Row]) -> None:
+        self.table.set_rows(model)
+        self._update_detail()
+
+    def apply_filter(self, predicate: Filter | None) -> None:
+        if predicate is None:
+            self.table.set_filter(None)
+        else:
+            self.table.set_filter(
+                lambda row: predicate.matches(row.filter_text, dict(row.labels))
+            )
+        self._update_detail()
+
+    def summary(self) -> str:
+        table = self.table
+        shown, total = len(table.rows), table.total
+        return f"[{shown}]" if shown == total else f"[{shown}/{total}]"
+
+    def focus_main(self) -> None:
+        self.table.focus()
+
+    def on_resource_table_highlighted(self, event: ResourceTable.Highlighted) -> None:
+        self._update_detail()
+
+    def _update_detail(self) -> None:
+        if self.detail_height:
+            row = self.table.current
+            self.query_one(f"#detail-{self.pane_id}", Static).update(
+                self.detail(row) if row is not None else ""
+            )
+
+    def detail(self, row: Row) -> RenderableType:
+        return ""
+
+    def current_ref(self) -> ObjectRef | None:
+        row = self.table.current
+        return self.ref(row) if row is not None else None
+
+    def ref(self, row: Row) -> ObjectRef | None:
+        return None

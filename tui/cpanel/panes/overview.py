@@ -1,0 +1,122 @@
+"""Overview: one card per pane with its headline figure and colour — the platform's pulse.
+Arrows or h/j/k/l move between cards; enter opens the card's pane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cpanel_platform.kube.kinds import (
+    CERTIFICATES,
+    CRONJOBS,
+    DAEMONSETS,
+    DEPLOYMENTS,
+    NODES,
+    PERSISTENTVOLUMECLAIMS,
+    PERSISTENTVOLUMES,
+    PODS,
+    POSTGRESCLUSTERS,
+    REPLICASETS,
+    STATEFULSETS,
+)
+from cpanel_platform.views.certs import certificates_view
+from cpanel_platform.views.nodes import nodes_view
+from cpanel_platform.views.overview import Card, overview
+from cpanel_platform.views.pods import pod_rows
+from cpanel_platform.views.postgres import postgres_view
+from cpanel_platform.views.rollouts import rollouts_view
+from cpanel_platform.views.sli import sli_report
+from cpanel_platform.views.volumes import volumes_view
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.widgets import Static
+
+from cpanel.panes.base import Pane
+from cpanel.widgets.cells import TEXT_STYLE
+
+ORDER = ("pods", "nodes", "certs", "postgres", "volumes", "sli", "rollouts")
+COLUMNS = 4
+
+
+class CardWidget(Static, can_focus=True):
+    def __init__(self, pane: str) -> None:
+        super().__init__("…", id=f"card-{pane}", classes="card")
+        self.pane = pane
+
+    def show(self, card: Card) -> None:
+        body = Text(card.title, style="bold")
+        body.append("\n")
+        body.append(card.headline, style=TEXT_STYLE[card.severity])
+        body.append("\n")
+        body.append(card.detail or " ", style="dim")
+        self.update(body)
+        self.set_class(card.severity.name == "ERROR", "error")
+        self.set_class(card.severity.name == "WARN", "warn")
+
+
+class OverviewPane(Pane):
+    pane_id = "overview"
+    title = "Overview"
+    aliases = ("overview", "pulse", "home", "o")
+    kinds = (PODS, NODES, CERTIFICATES, CRONJOBS, POSTGRESCLUSTERS, PERSISTENTVOLUMECLAIMS,
+             PERSISTENTVOLUMES, DEPLOYMENTS, STATEFULSETS, DAEMONSETS, REPLICASETS)
+    prometheus = True
+    linode = True
+    keel = True
+    offers = frozenset()
+    BINDINGS = [
+        Binding("right,l", "move(1)", "Next", show=False, id="card_next"),
+        Binding("left,h", "move(-1)", "Previous", show=False, id="card_previous"),
+        Binding("down,j", f"move({COLUMNS})", "Down", show=False, id="card_down"),
+        Binding("up,k", f"move(-{COLUMNS})", "Up", show=False, id="card_up"),
+        Binding("enter", "open", "Open", id="card_open"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Grid(id="cards"):
+            for pane in ORDER:
+                yield CardWidget(pane)
+
+    def build(self, now: float) -> tuple[Card, ...]:
+        hub = self.hub
+        o = hub.objects
+        settings = hub.session.settings
+        return overview(
+            pod_rows(o(PODS), now, hub.results),
+            nodes_view(o(NODES), o(PODS), hub.linode, now),
+            certificates_view(o(CERTIFICATES), o(CRONJOBS), now),
+            postgres_view(o(POSTGRESCLUSTERS), o(PODS), hub.results, now),
+            volumes_view(o(PERSISTENTVOLUMECLAIMS), o(PERSISTENTVOLUMES), hub.linode,
+                         hub.results, now),
+            sli_report(hub.results, settings.slo.target, settings.slo.window_days, now),
+            rollouts_view(o(DEPLOYMENTS), o(STATEFULSETS), o(DAEMONSETS), o(REPLICASETS),
+                          hub.keel, now),
+        )
+
+    def show(self, model: tuple[Card, ...]) -> None:
+        for card in model:
+            self.query_one(f"#card-{card.pane}", CardWidget).show(card)
+
+    def focus_main(self) -> None:
+        focused = self.app.focused
+        if not isinstance(focused, CardWidget):
+            self.query_one(CardWidget).focus()
+
+    def action_move(self, step: int) -> None:
+        cards = list(self.query(CardWidget))
+        focused = self.app.focused
+        index = cards.index(focused) if focused in cards else 0
+        target = index + step
+        if 0 <= target < len(cards):
+            cards[target].focus()
+
+    def action_open(self) -> None:
+        focused = self.app.focused
+        if isinstance(focused, CardWidget):
+            self.app.open_pane(focused.pane)  # type: ignore[attr-defined]
+
+    def on_click(self, event: Any) -> None:
+        widget = event.widget
+        if isinstance(widget, CardWidget):
+            widget.focus()

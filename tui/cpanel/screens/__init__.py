@@ -1,0 +1,1 @@
+"""Dialogs and full-screen views: confirm, describe/YAML, logs, help."""

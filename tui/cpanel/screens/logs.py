@@ -1,0 +1,94 @@
+"""`l`: a pod's logs, streamed — follow, wrap, timestamps and the previous container."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from cpanel_platform.kube.actions import KubeActionError, LogStream, stream_logs
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import RichLog, Static
+
+from cpanel.keymap import LOGS
+
+KEEP = 5000  # lines kept for re-wrapping; the stream starts from the last 200
+
+
+class LogsScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back", id="logs_back"), *LOGS]
+
+    def __init__(self, api: Any, namespace: str, pod: str, container: str | None) -> None:
+        super().__init__()
+        self.api = api
+        self.namespace, self.pod, self.container = namespace, pod, container
+        self.options = {"follow": True, "wrap": False, "timestamps": False, "previous": False}
+        self.lines: deque[str] = deque(maxlen=KEEP)
+        self._stream: LogStream | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), classes="screen-title", id="logs-title")
+        yield RichLog(id="logs", max_lines=KEEP, wrap=False, markup=False, highlight=False)
+
+    def on_mount(self) -> None:
+        self._open()
+
+    def on_unmount(self) -> None:
+        self._close()
+
+    def _title(self) -> str:
+        flags = "  ".join(f"{k}:{'on' if v else 'off'}" for k, v in self.options.items())
+        container = f" ({self.container})" if self.container else ""
+        return f"Logs {self.namespace}/{self.pod}{container}   {flags}"
+
+    def action_toggle(self, option: str) -> None:
+        self.options[option] = not self.options[option]
+        self.query_one("#logs-title", Static).update(self._title())
+        log = self.query_one(RichLog)
+        if option == "follow":
+            log.auto_scroll = self.options["follow"]
+            if log.auto_scroll:
+                log.scroll_end(animate=False)
+        elif option == "wrap":
+            log.wrap = self.options["wrap"]
+            self._replay()
+        else:  # timestamps and previous need a new stream
+            self._open()
+
+    def _replay(self) -> None:
+        log = self.query_one(RichLog)
+        log.clear()
+        for line in self.lines:
+            log.write(line)
+
+    def _open(self) -> None:
+        self._close()
+        self.lines.clear()
+        self.query_one(RichLog).clear()
+        self._follow()
+
+    def _close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    @work(thread=True, exclusive=True, group="logs")
+    def _follow(self) -> None:
+        try:
+            stream = stream_logs(
+                self.api, self.namespace, self.pod, container=self.container,
+                follow=True, timestamps=self.options["timestamps"],
+                previous=self.options["previous"],
+            )
+        except KubeActionError as err:
+            self.app.call_from_thread(self._append, f"[cannot read logs: {err}]")
+            return
+        self._stream = stream
+        for line in stream:
+            self.app.call_from_thread(self._append, line)
+
+    def _append(self, line: str) -> None:
+        self.lines.append(line)
+        self.query_one(RichLog).write(line)

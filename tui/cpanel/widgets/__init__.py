@@ -1,0 +1,1 @@
+"""Shared widgets: the resource table, the header, cards and badges."""

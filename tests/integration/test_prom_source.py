@@ -85,12 +85,13 @@ def test_through_the_kubernetes_service_proxy(settled: Sandbox) -> None:
     assert set(results) == set(direct)
     assert len(results["disk_info"]) == len(direct["disk_info"])
 
-    # A Service with no endpoints: the API server answers 503 for Prometheus.
+    # No such Service: the API server's 404 marks the source down, not a query.
     nowhere = Settings(prometheus=PrometheusSettings(service="no-such-prometheus"))
     missing = PromSource(resolve(nowhere, {}, target))
     assert missing.refresh(PANES) == {}
-    assert missing.freshness.state is State.RECONNECTING
-    assert "HTTP 503" in missing.freshness.reason
+    assert missing.freshness.state is State.RECONNECTING and missing.errors == {}
+    assert missing.freshness.reason.startswith("HTTP 404 from https://")
+    assert missing.freshness.reason.endswith('services "no-such-prometheus" not found')
 
 
 def test_a_refused_query_is_dropped_without_marking_prometheus_down(
@@ -114,7 +115,7 @@ def test_a_refused_query_is_dropped_without_marking_prometheus_down(
     assert "flaky" not in results and "many_to_many" not in results
     assert set(source.errors) == {"flaky", "many_to_many"}
     assert "parse error" in source.errors["flaky"]
-    assert "many-to-many" in source.errors["many_to_many"]
+    assert "duplicate series" in source.errors["many_to_many"]
     assert results["error_ratio_1h"]
 
 

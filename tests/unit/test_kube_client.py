@@ -133,7 +133,7 @@ def test_no_current_context(tmp_path: Path) -> None:
 
 def test_a_context_naming_a_missing_cluster_or_certificate(tmp_path: Path) -> None:
     doc = config(contexts=[{"name": "bad", "context": {"cluster": "gone", "user": "lke-admin"}}])
-    with pytest.raises(KubeConfigError, match=r"context 'bad': .*gone"):
+    with pytest.raises(KubeConfigError, match=r"context 'bad' names cluster 'gone', which .* not"):
         client.connect(write(tmp_path, doc), "bad")
     with pytest.raises(KubeConfigError, match=r"context 'prod-ops': File does not exist: .*c\.crt"):
         client.connect(write(tmp_path, config()), "prod-ops")

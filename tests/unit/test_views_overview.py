@@ -143,7 +143,7 @@ def test_the_worst_thing_of_each_pane() -> None:
         nodes=nodes_view(NODE, replace(NODE, name="lke1-412-bbbb", k8s_ready="False",
                                        severity=Severity.ERROR)),
         certs=CertificatesView(
-            (CERT, replace(CERT, name="api", days_left=5.0, severity=Severity.ERROR)), SYNC
+            (CERT, replace(CERT, name="api", days_left=5.7, severity=Severity.ERROR)), SYNC
         ),
         postgres=PostgresView(
             (replace(DB, instances=(PRIMARY, lagging), problem=f"{lagging.pod} lag 120MiB",
@@ -203,3 +203,18 @@ def test_page_burn_and_no_metrics() -> None:
 )
 def test_empty_sources(pane: str, empty: object, headline: str) -> None:
     assert cards(**{pane: empty})[pane] == (headline, "", Severity.NONE)
+
+
+def test_certificate_cards() -> None:
+    expired = replace(CERT, days_left=-2.0, severity=Severity.ERROR)
+    assert cards(certs=CertificatesView((expired,), SYNC))["certs"] == (
+        "expired", "wildcard expired", Severity.ERROR
+    )
+    failing = replace(CERT, ready="False", reason="DoesNotExist", severity=Severity.ERROR)
+    assert cards(certs=CertificatesView((failing,), None))["certs"] == (
+        "min 60d left", "wildcard not ready: DoesNotExist", Severity.ERROR
+    )
+    stale = replace(SYNC, last_success=NOW - 3 * 86400, severity=Severity.WARN)
+    assert cards(certs=CertificatesView((CERT,), stale))["certs"] == (
+        "min 60d left", "cert-sync: no success in 36h", Severity.WARN
+    )

@@ -209,7 +209,9 @@ def test_finished_init_restarts_no_longer_count_but_sidecars_do() -> None:
     sidecar = running(name="proxy", restarts=2)
     p = pod(
         statuses=[running()],
-        spec={"initContainers": [{"name": "migrate"}, {"name": "proxy", "restartPolicy": "Always"}]},
+        spec={
+            "initContainers": [{"name": "migrate"}, {"name": "proxy", "restartPolicy": "Always"}]
+        },
         status={"initContainerStatuses": [init, sidecar]},
     )
     row = one(p)

@@ -262,3 +262,12 @@ def test_stale_full_backup_and_false_conditions_warn() -> None:
     (db,) = postgres_view([failing], pods(), results(), NOW).clusters
     assert db.conditions == "PGBackRestReplicaCreate: RepoBackupNotComplete"
     assert db.severity is Severity.WARN
+
+
+def test_a_cluster_shut_down_on_purpose() -> None:
+    pg = cluster(instances=[{"name": "instance1", "replicas": 0}])
+    pg["spec"]["shutdown"] = True
+    (db,) = postgres_view([pg], other_pods(), results(), NOW).clusters
+
+    assert db.instances == () and db.primary is None
+    assert (db.problem, db.severity) == ("shut down", Severity.NONE)

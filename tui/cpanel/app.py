@@ -92,14 +92,16 @@ class CpanelApp(App[int]):
         readonly: bool = False,
         clock: Callable[[], float] = time.time,
         start_pane: str = "overview",
+        session: Session | None = None,
     ) -> None:
+        """`session` replaces the one built from the kubeconfig (tests give a fake)."""
         super().__init__()
         self.settings = settings
         self.kubeconfig = kubeconfig
         self.clock = clock
         self.readonly = readonly or settings.readonly
         self.sort_keys = {k: v for k, v in settings.keys.items() if k.startswith("sort_")}
-        self.session = Session(settings, kubeconfig=kubeconfig, context=context)
+        self.session = session or Session(settings, kubeconfig=kubeconfig, context=context)
         if namespace is None:
             namespace = settings.namespace
         if namespace is None:

@@ -160,8 +160,10 @@ def get_yaml(api: ApiClient, kind: Kind, namespace: str | None, name: str) -> st
     """The object as `kubectl get -o yaml` shows it: fresh, without managedFields."""
     obj = _call(api, "GET", kind.object_path(namespace, name))
     obj.get("metadata", {}).pop("managedFields", None)
+    # The header fields first, as kubectl prints them; the rest in the server's order.
+    head = {k: obj.pop(k) for k in ("apiVersion", "kind", "metadata") if k in obj}
     return yaml.dump(
-        obj,
+        {**head, **obj},
         Dumper=_BlockDumper,
         sort_keys=False,
         default_flow_style=False,

@@ -52,12 +52,21 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeTa
             )
     if context not in names:
         raise KubeConfigError(f"no context {context!r} in {where} ({_known(names)})")
+    ctx = _entries(merged, "contexts")[context].get("context") or {}
+    cluster_name = ctx.get("cluster") or ""
+    if not cluster_name:
+        raise KubeConfigError(f"context {context!r} in {where} names no cluster")
+    cluster = _entries(merged, "clusters").get(cluster_name)
+    if cluster is None:
+        raise KubeConfigError(
+            f"context {context!r} names cluster {cluster_name!r}, which {where} does not define"
+        )
+    if not (cluster.get("cluster") or {}).get("server"):
+        raise KubeConfigError(f"cluster {cluster_name!r} in {where} has no server")
     cfg = Configuration()
     try:
         loader = KubeConfigLoader(config_dict=merged, active_context=context, config_base_path=None)
-        loader.load_and_set(cfg)
-        ctx = merged["contexts"].get_with_name(context)["context"]
-        cluster_name = ctx["cluster"]
+        loader.load_and_set(cfg)  # may write the CA and client certificate to temporary files
     except (ConfigException, KeyError, TypeError, ValueError, OSError) as err:
         raise KubeConfigError(f"{where}: context {context!r}: {_first_line(err)}") from None
     cfg.connection_pool_maxsize = POOL_SIZE
@@ -67,8 +76,8 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeTa
         context=context,
         cluster=cluster_name,
         server=cfg.host,
-        user=ctx.safe_get("user") or "",
-        namespace=ctx.safe_get("namespace") or "default",
+        user=ctx.get("user") or "",
+        namespace=ctx.get("namespace") or "default",
         api=api,
     )
 
@@ -153,7 +162,12 @@ def _check_yaml(path: str) -> None:
 
 
 def _context_names(merged: Any) -> list[str]:
-    return [c["name"] for c in merged.value.get("contexts") or []]
+    return list(_entries(merged, "contexts"))
+
+
+def _entries(merged: Any, section: str) -> dict[str, dict[str, Any]]:
+    """A merged section's entries by name, as plain dicts (the first file's wins)."""
+    return {node.value["name"]: node.value for node in merged.value.get(section) or []}
 
 
 def _known(names: list[str]) -> str:

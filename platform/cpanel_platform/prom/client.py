@@ -165,8 +165,9 @@ def _http_failure(exc: PrometheusApiClientException) -> tuple[int, str]:
         text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
     except (ValueError, SyntaxError):
         text = body
-    with contextlib.suppress(ValueError, AttributeError):  # not Prometheus's JSON: as is
-        text = json.loads(text).get("error", text)
+    with contextlib.suppress(ValueError, AttributeError):  # not JSON: as it is
+        answer = json.loads(text)  # Prometheus's {"error"} or a Kubernetes Status's {"message"}
+        text = answer.get("error") or answer.get("message") or text
     return status, " ".join(str(text).split())[:200] or f"HTTP {status}"
 
 

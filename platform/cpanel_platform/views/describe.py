@@ -517,6 +517,8 @@ def describe(
     """The object as `kubectl describe` shows it, with the events about it (others in
     `events` are ignored). `kind` names the kind when `obj` lacks one, as list items do."""
     kind = obj.get("kind") or kind
+    if not kind and "type" in obj and ("data" in obj or "stringData" in obj):
+        kind = "Secret"  # a list item that looks like one: never risk printing its values
     out = _Out()
     out(0, "Name:", name_of(obj))
     if namespace_of(obj):

@@ -93,7 +93,7 @@ def parse_filter(text: str) -> Filter:
             lambda _, labels: all(r.matches(labels) for r in selector),
         )
     try:
-        pattern = re.compile(body, re.IGNORECASE)
+        pattern = re.compile(body, re.IGNORECASE | re.MULTILINE)
     except re.error:
         needle = body.casefold()
         return Filter(text, "substring", inverted, _test=lambda row, _: needle in row.casefold())

@@ -109,15 +109,26 @@ def certs_card(certs: CertificatesView | None) -> Card:
     if certs is None:
         return _no_data("certs")
     days = [r.days_left for r in certs.rows if r.days_left is not None]
-    headline = f"min {min(days):.0f}d left" if days else _count(len(certs.rows), "certificate")
+    if not days:
+        headline = _count(len(certs.rows), "certificate")
+    elif min(days) < 0:
+        headline = "expired"
+    else:
+        headline = f"min {math.floor(min(days))}d left"  # whole days actually left
     severity = max((r.severity for r in certs.rows), default=Severity.NONE)
     worst = max(certs.rows, key=lambda r: (r.severity, -_days(r.days_left)), default=None)
     sync = certs.sync_job
     if worst is not None and worst.severity > Severity.OK and worst.ready != "True":
         detail = f"{worst.name} not ready: {worst.reason or worst.ready}"
     elif worst is not None and worst.severity > Severity.OK:
-        left = "-" if worst.days_left is None else f"{worst.days_left:.0f}d"
-        detail = f"{worst.name} expires in {left}" + (" (renewing)" if worst.issuing else "")
+        left = worst.days_left
+        if left is None:
+            detail = f"{worst.name} {worst.reason}"
+        elif left < 0:
+            detail = f"{worst.name} expired"
+        else:
+            detail = f"{worst.name} expires in {math.floor(left)}d"
+        detail += " (renewing)" if worst.issuing else ""
     elif sync is not None and sync.suspended:
         detail = f"{sync.name} suspended"
     elif sync is not None and sync.severity > Severity.OK:

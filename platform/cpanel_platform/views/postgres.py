@@ -134,6 +134,8 @@ def _cluster(
     severity, problem = max(
         (p for p in problems if p is not None), key=lambda p: p[0], default=(Severity.OK, "")
     )
+    if spec.get("shutdown"):  # scaled to zero on purpose: nothing is expected to run
+        severity, problem = Severity.NONE, "shut down"
     return PgClusterView(
         key=f"{namespace}/{name}",
         namespace=namespace,

@@ -103,7 +103,7 @@ class TablePane(Pane):
             self.table.set_filter(None)
         else:
             self.table.set_filter(
-                lambda row: predicate.matches(row.filter_text, dict(row.labels))
+                lambda row: predicate.matches(row.search_text, dict(row.labels))
             )
         self._update_detail()
 

@@ -62,8 +62,7 @@ class CertificatesPane(TablePane):
         sort = (cert.namespace, cert.name, ready, ",".join(cert.dns_names), cert.issuer,
                 cert.not_after, cert.days_left, cert.renewal_time, cert.last_failure)
         return Row(key=cert.key, cells=cells, sort_values=sort, style=ROW_STYLE[cert.severity],
-                   filter_text=f"{cert.namespace}/{cert.name} {' '.join(cert.dns_names)} "
-                   f"{cert.issuer} {ready}", data=cert)
+                   data=cert)
 
     def detail(self, row: Row) -> RenderableType:
         cert: CertificateRow = row.data

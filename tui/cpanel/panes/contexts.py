@@ -22,7 +22,7 @@ class ContextsPane(TablePane):
             return [Row(key="!", cells=(str(err), ""), sort_values=("", ""))]
         current = self.hub.session.target.context
         return [Row(key=n, cells=(n, "*" if n == current else ""), sort_values=(n, n == current),
-                    style="bold" if n == current else "", filter_text=n) for n in names]
+                    style="bold" if n == current else "") for n in names]
 
     def on_select(self, row: Row) -> None:
         if row.key != "!":

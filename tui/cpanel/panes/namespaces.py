@@ -20,15 +20,14 @@ class NamespacesPane(TablePane):
                Column("age", "AGE", align="right"))
 
     def build(self, now: float) -> list[Row]:
-        rows = [Row(key=ALL, cells=(ALL, "", ""), sort_values=("", "", 0), filter_text="all")]
+        rows = [Row(key=ALL, cells=(ALL, "", ""), sort_values=("", "", 0))]
         for ns in self.hub.objects(NAMESPACES):
             name = name_of(ns)
             created = parse_time(ns["metadata"].get("creationTimestamp"))
             phase = (ns.get("status") or {}).get("phase", "")
             style = "" if phase == "Active" else "yellow"
             rows.append(Row(key=name, cells=(name, phase, age(now - created if created else None)),
-                            sort_values=(name, phase, -(created or 0)), style=style,
-                            filter_text=name))
+                            sort_values=(name, phase, -(created or 0)), style=style))
         return rows
 
     def on_select(self, row: Row) -> None:

@@ -71,7 +71,7 @@ class NodesPane(TablePane):
         sort = (pool, node.name, status, linode, node.linode_node_id, node.version, node.pods,
                 node.internal_ip, -(node.age_seconds or 0))
         return Row(key=node.key, cells=cells, sort_values=sort, style=ROW_STYLE[node.severity],
-                   filter_text=f"{pool} {node.name} {status} {linode}", data=node)
+                   data=node)
 
     def summary(self) -> str:
         if self.view is None:

@@ -52,7 +52,6 @@ class PodsPane(TablePane):
         )
         return Row(
             key=pod.key, cells=cells, sort_values=sort, style=ROW_STYLE[pod.severity],
-            filter_text=f"{pod.namespace}/{pod.name} {pod.status} {pod.node}",
             labels=tuple(pod.labels.items()), data=pod,
         )
 

@@ -61,7 +61,6 @@ class PostgresPane(TablePane):
                 instance.lag_bytes, instance.lag_seconds)
         return Row(key=instance.key, cells=cells, sort_values=sort,
                    style=ROW_STYLE[instance.severity],
-                   filter_text=f"{cluster.key} {instance.pod} {role} {instance.node}",
                    data=(cluster.key, instance))
 
     def summary(self) -> str:

@@ -65,8 +65,7 @@ class RolloutsPane(TablePane):
                  updated)
         sort = (r.key, r.policy, r.trigger, r.image, r.revision, r.ready, r.status,
                 len(r.pending), -(r.updated or 0))
-        return Row(key=r.key, cells=cells, sort_values=sort, style=ROW_STYLE[r.severity],
-                   filter_text=f"{r.key} {r.image} {r.status} {r.policy}", data=r)
+        return Row(key=r.key, cells=cells, sort_values=sort, style=ROW_STYLE[r.severity], data=r)
 
     def detail(self, row: Row) -> RenderableType:
         r: RolloutRow = row.data

@@ -72,8 +72,7 @@ class VolumesPane(TablePane):
         sort = (v.key, volume, device, v.used_ratio, v.utilisation, v.saturation, v.read_bps,
                 v.write_bps, (v.read_iops or 0) + (v.write_iops or 0),
                 max(v.history) if v.history else None)
-        return Row(key=v.key, cells=cells, sort_values=sort, style=ROW_STYLE[v.severity],
-                   filter_text=f"{v.key} {volume} {device} {v.storage_class} {v.note}", data=v)
+        return Row(key=v.key, cells=cells, sort_values=sort, style=ROW_STYLE[v.severity], data=v)
 
     def detail(self, row: Row) -> RenderableType:
         v: VolumeRow = row.data

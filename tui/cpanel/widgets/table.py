@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from rich.cells import cell_len
@@ -40,9 +41,14 @@ class Row:
     cells: tuple[Cell, ...]
     sort_values: tuple[Any, ...]  # one per column, comparable (None sorts last)
     style: str = ""  # a Rich style for the whole row (severity colour)
-    filter_text: str = ""  # what `/` matches against
     labels: tuple[tuple[str, str], ...] = ()  # what `/-l` matches against
     data: Any = None  # the view row behind it, for actions
+
+    @cached_property
+    def search_text(self) -> str:
+        """What `/` matches: the key and every cell, one per line (so ^…$ anchors a cell)."""
+        cells = (c.plain if isinstance(c, Text) else c for c in self.cells)
+        return "\n".join((self.key, *cells))
 
 
 GAP = 2  # spaces between columns

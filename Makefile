@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean prometheus
+.PHONY: demo demo-down test lint bench clean prometheus screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,15 @@ prometheus:
 		apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; }
 
+# The dashboard on the sandbox: start the sandbox in the background unless it runs already,
+# then open cpanel on it. The sandbox keeps running after you quit (`make demo-down`).
 demo: $(STAMP) prometheus
-	$(BIN)/cpanel sandbox up
+	@$(BIN)/cpanel sandbox status >/dev/null 2>&1 || $(BIN)/cpanel sandbox up --detach
+	@eval "$$($(BIN)/cpanel sandbox env)" && $(BIN)/cpanel
+	@echo "The sandbox still runs: 'make demo-down' stops it."
+
+demo-down: $(STAMP)
+	$(BIN)/cpanel sandbox down
 
 lint: $(STAMP)
 	$(BIN)/ruff check tui platform tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -98,8 +99,7 @@ class KeelSource:
             base_url=endpoint.url,
             headers=headers,
             auth=auth,
-            verify=endpoint.verify,
-            cert=endpoint.cert,
+            verify=_tls(endpoint),
             timeout=timeout,
         )
         self._snapshot = KeelSnapshot((), ())
@@ -190,6 +190,23 @@ class _Refused(Exception):
 
 class _Failed(Exception):
     """An HTTP error worth retrying."""
+
+
+def _tls(endpoint: HttpEndpoint) -> ssl.SSLContext | bool:
+    """httpx's TLS settings for the endpoint (it wants a context for a CA file or a client
+    certificate)."""
+    if endpoint.verify is True and endpoint.cert is None:
+        return True
+    if endpoint.verify is False and endpoint.cert is None:
+        return False
+    cafile = endpoint.verify if isinstance(endpoint.verify, str) else None
+    context = ssl.create_default_context(cafile=cafile)
+    if endpoint.verify is False:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if endpoint.cert:
+        context.load_cert_chain(*endpoint.cert)
+    return context
 
 
 def _approval(a: dict[str, Any]) -> Approval:

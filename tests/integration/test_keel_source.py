@@ -72,7 +72,7 @@ def _source(box: Sandbox, password: str | None = None) -> KeelSource:
 def workloads(sandbox: Sandbox) -> Iterator[Sandbox]:
     sandbox.kubectl("apply", "-f", "-", input=WORKLOADS)
     yield sandbox
-    sandbox.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
+    sandbox.kubectl("delete", "namespace", NAMESPACE, "--timeout=20s", check=False)
 
 
 def _push(box: Sandbox, repository: str, tag: str) -> None:

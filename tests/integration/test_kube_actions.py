@@ -6,8 +6,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-
 import pytest
 import yaml
 from cpanel_platform.kube import actions, client, kinds
@@ -36,12 +34,11 @@ def target(sandbox: Sandbox) -> client.KubeTarget:
 
 
 @pytest.fixture(scope="module")
-def ns(sandbox: Sandbox) -> Iterator[str]:
+def ns(sandbox: Sandbox) -> str:
     name = f"act-{uuid.uuid4().hex[:6]}"
     sandbox.kubectl("create", "namespace", name)
     sandbox.kubectl("apply", "-n", name, "-f", "-", input=DEPLOYMENT)
-    yield name
-    sandbox.kubectl("delete", "namespace", name, "--wait=false")
+    return name
 
 
 def running_pods(sandbox: Sandbox, ns: str) -> list[dict]:

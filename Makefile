@@ -23,7 +23,7 @@ prometheus:
 # then open cpanel on it. The sandbox keeps running after you quit (`make demo-down`).
 demo: $(STAMP) prometheus
 	@$(BIN)/cpanel sandbox status >/dev/null 2>&1 || $(BIN)/cpanel sandbox up --detach
-	@eval "$$($(BIN)/cpanel sandbox env)" && $(BIN)/cpanel
+	@eval "$$($(BIN)/cpanel sandbox env)" && $(BIN)/cpanel --all-namespaces
 	@echo "The sandbox still runs: 'make demo-down' stops it."
 
 demo-down: $(STAMP)

@@ -168,7 +168,12 @@ class KeelSource:
 
     def _check(self, response: httpx.Response) -> None:
         if response.status_code == 401:
-            raise _Refused(PROXY_CANNOT_AUTH if self._proxied_auth else BAD_CREDENTIALS)
+            if not self._proxied_auth:
+                raise _Refused(BAD_CREDENTIALS)
+            # The API server answers with a JSON Status; Keel with plain text.
+            if response.headers.get("content-type", "").startswith("application/json"):
+                raise _Refused("the Kubernetes API rejected the kubeconfig's credentials")
+            raise _Refused(PROXY_CANNOT_AUTH)
         if response.status_code == 403:
             raise _Refused(f"forbidden: {_one_line(response.text) or 'HTTP 403'}")
         if response.status_code >= 400:

@@ -78,7 +78,9 @@ class LinodeSnapshot:
 
 NO_TOKEN = "no Linode token: set LINODE_TOKEN or run `linode-cli configure`"
 STALE_AFTER = 60.0  # seconds of failing before RECONNECTING turns STALE
-EVENTS_PAGE = 100  # the newest events, one page, from which the LKE ones are kept
+# The newest events, one page; the LKE ones are picked here, as an X-Filter would need an
+# exact match for every lke_ action there is.
+EVENTS_PAGE = 100
 PAGE_SIZE = 500  # the API's largest page: one request per list on most accounts
 
 

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+
 import pytest
 import yaml
 from cpanel_platform.kube import actions, client, kinds
@@ -114,11 +115,22 @@ def test_related_events_of_a_pod(sandbox: Sandbox, target: client.KubeTarget, ns
     events = wait_for(lambda: actions.related_events(target.api, pod))
     assert {e["involvedObject"]["uid"] for e in events} == {pod["metadata"]["uid"]}
     assert "Scheduled" in [e["reason"] for e in events]
-    times = [actions._event_time(e) for e in events]
+    times = [e["lastTimestamp"] for e in events]
     assert times == sorted(times)
+    # As kubelets report them: in "default", with the node's name standing in for its uid.
     node = sandbox.json("get", "node", pod["spec"]["nodeName"])
-    node_events = actions.related_events(target.api, node)
-    assert all(e["involvedObject"]["name"] == node["metadata"]["name"] for e in node_events)
+    name = node["metadata"]["name"]
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{name}.{uuid.uuid4().hex[:8]}", "namespace": "default"},
+        "involvedObject": {"kind": "Node", "name": name, "uid": name},
+        "reason": "NodeHasSufficientMemory",
+        "type": "Normal",
+    }
+    sandbox.kubectl("create", "-f", "-", input=json.dumps(event))
+    reasons = [e["reason"] for e in actions.related_events(target.api, node)]
+    assert "NodeHasSufficientMemory" in reasons
 
 
 def test_stream_logs_follows_and_closes_promptly(

@@ -117,20 +117,29 @@ class CpanelApp(App[int]):
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield HeaderBar(id="header")
-        yield Static("", id="titlebar")
-        with ContentSwitcher(initial=f"pane-{self.crumbs[-1]}", id="panes"):
+        # Kept as attributes: dialogs and text screens go on top, and these must still be
+        # reachable while they do (query_one only searches the screen in front).
+        self.header_bar = HeaderBar(id="header")
+        self.titlebar = Static("", id="titlebar")
+        self.switcher = ContentSwitcher(initial=f"pane-{self.crumbs[-1]}", id="panes")
+        self.command_box = CommandInput(
+            placeholder=":pods  :nodes  :certs  :pg  :io  :sli  :rollouts", id="command",
+            suggester=AliasSuggester(self.aliases))  # type: ignore[arg-type]
+        self.filter_box = Input(placeholder="/regex  -l app=web  !inverted", id="filter")
+        self.crumbs_bar = Static("", id="crumbs")
+        yield self.header_bar
+        yield self.titlebar
+        with self.switcher:
             yield from self.panes.values()
-        yield CommandInput(placeholder=":pods  :nodes  :certs  :pg  :io  :sli  :rollouts",
-                           id="command", suggester=AliasSuggester(self.aliases))  # type: ignore[arg-type]
-        yield Input(placeholder="/regex  -l app=web  !inverted", id="filter")
-        yield Static("", id="crumbs")
+        yield self.command_box
+        yield self.filter_box
+        yield self.crumbs_bar
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_keymap(self.settings.keys)
-        self.query_one("#command").display = False
-        self.query_one("#filter").display = False
+        self.command_box.display = False
+        self.filter_box.display = False
         self._switch(self.crumbs[-1])
         self.set_interval(AGE_TICK, self._tick)
         self.set_interval(self.settings.prometheus.refresh_seconds, self._refresh_prometheus)
@@ -178,6 +187,8 @@ class CpanelApp(App[int]):
             return
         if event.state is WorkerState.SUCCESS:
             pane = self.panes[worker.name]
+            if not pane.is_mounted:  # the app is closing
+                return
             pane.show(worker.result)
             if pane is self.pane:
                 self._show_title()
@@ -225,7 +236,7 @@ class CpanelApp(App[int]):
             self.hub.server_version, self.hub.results, self.settings.slo.target,
             self.settings.slo.window_days, self.hub.freshness(), self.clock(),
         )
-        self.query_one(HeaderBar).show(info)
+        self.header_bar.show(info)
 
     def _show_title(self) -> None:
         pane = self.pane
@@ -237,13 +248,13 @@ class CpanelApp(App[int]):
         flt = self.filters.get(pane.pane_id)
         if flt:
             text.append(f" </{flt}>", style="bold yellow")
-        self.query_one("#titlebar", Static).update(text)
+        self.titlebar.update(text)
         crumbs = Text("")
         for crumb in self.crumbs:
             crumbs.append(f" <{crumb}> ", style="reverse" if crumb == pane.pane_id else "dim")
         crumbs.append("  ")
         crumbs.append_text(self.flash_text)
-        self.query_one("#crumbs", Static).update(crumbs)
+        self.crumbs_bar.update(crumbs)
 
     def flash(self, message: str, error: bool = False) -> None:
         self.flash_text = Text(message, style="bold red" if error else "green")
@@ -261,7 +272,7 @@ class CpanelApp(App[int]):
         self._switch(pane_id)
 
     def _switch(self, pane_id: str) -> None:
-        self.query_one("#panes", ContentSwitcher).current = f"pane-{pane_id}"
+        self.switcher.current = f"pane-{pane_id}"
         pane = self.panes[pane_id]
         self._rebuild(pane)
         if pane.prometheus or pane.pane_id == "overview":
@@ -274,7 +285,7 @@ class CpanelApp(App[int]):
         self.refresh_bindings()
 
     def action_command(self) -> None:
-        box = self.query_one("#command", CommandInput)
+        box = self.command_box
         box.display = True
         box.value = ""
         box.focus()
@@ -282,7 +293,7 @@ class CpanelApp(App[int]):
     def action_filter(self) -> None:
         if not isinstance(self.pane, TablePane):
             return
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         box.display = True
         box.value = self.filters.get(self.pane.pane_id, "")
         box.focus()
@@ -329,8 +340,7 @@ class CpanelApp(App[int]):
         self.open_pane(command.pane, drill=False)
 
     def action_back(self) -> None:
-        for box_id in ("#command", "#filter"):
-            box = self.query_one(box_id, Input)
+        for box in (self.command_box, self.filter_box):
             if box.display:
                 box.display = False
                 self.pane.focus_main()

@@ -29,10 +29,14 @@ class KubeActionError(Exception):
 def _call(api: ApiClient, method: str, path: str, **kwargs: Any) -> Any:
     try:
         return rest.call(api, method, path, **kwargs)
-    except ApiError as err:
-        raise KubeActionError(err.message or f"HTTP {err.code}") from None
-    except TransportError as err:
-        raise KubeActionError(f"cannot reach the API server: {err}") from None
+    except (ApiError, TransportError) as err:
+        raise _action_error(err) from None
+
+
+def _action_error(err: ApiError | TransportError) -> KubeActionError:
+    if isinstance(err, ApiError):
+        return KubeActionError(err.message or f"HTTP {err.code}")
+    return KubeActionError(f"cannot reach the API server: {err}")
 
 
 # -- access --------------------------------------------------------------------------------
@@ -284,8 +288,6 @@ def stream_logs(
             accept="text/plain, */*",
             read_timeout=None if follow else rest.READ_TIMEOUT,  # a followed log may idle
         )
-    except ApiError as err:
-        raise KubeActionError(err.message or f"HTTP {err.code}") from None
-    except TransportError as err:
-        raise KubeActionError(f"cannot reach the API server: {err}") from None
+    except (ApiError, TransportError) as err:
+        raise _action_error(err) from None
     return LogStream(resp)

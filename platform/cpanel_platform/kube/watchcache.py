@@ -142,12 +142,16 @@ class WatchCache:
     def _run(self) -> None:
         while not self._stopping.is_set():
             began = time.monotonic()
+            listed = False
             try:
                 if self._rv is None:
                     self._list()
+                    listed = True
                 self._watch()
             except _Gone:
                 self._rv = None
+                if not listed:
+                    continue  # relist at once; a 410 straight after a list waits below
             except (ApiError, TransportError) as err:
                 if self._stopping.is_set():
                     break

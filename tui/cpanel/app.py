@@ -24,6 +24,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.suggester import Suggester
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -49,31 +50,21 @@ ACCESS = {
 
 
 class CommandInput(Input):
-    """The `:` line; tab takes the completion Textual suggests."""
+    """The `:` line; tab takes the suggested completion, as right-arrow does."""
 
-    BINDINGS = [Binding("tab", "complete", "Complete", show=False, priority=True,
+    BINDINGS = [Binding("tab", "cursor_right", "Complete", show=False, priority=True,
                         id="command_complete")]
 
-    def action_complete(self) -> None:
-        if self._suggestion:
-            self.value = self._suggestion
-            self.cursor_position = len(self.value)
 
-
-class AliasSuggester:
-    """Textual suggester over the command aliases."""
+class AliasSuggester(Suggester):
+    """Completes the command line from the panes' aliases."""
 
     def __init__(self, aliases: dict[str, str]) -> None:
+        super().__init__(use_cache=False)
         self.aliases = aliases
-        self.cache = None
-        self.case_sensitive = False
 
-    async def _get_suggestion(self, requester: Any, value: str) -> None:
-        from textual.suggester import SuggestionReady
-
-        suggestion = commands.complete(value, self.aliases)
-        if suggestion:
-            requester.post_message(SuggestionReady(value, suggestion))
+    async def get_suggestion(self, value: str) -> str | None:
+        return commands.complete(value, self.aliases)
 
 
 class CpanelApp(App[int]):
@@ -124,7 +115,7 @@ class CpanelApp(App[int]):
         self.switcher = ContentSwitcher(initial=f"pane-{self.crumbs[-1]}", id="panes")
         self.command_box = CommandInput(
             placeholder=":pods  :nodes  :certs  :pg  :io  :sli  :rollouts", id="command",
-            suggester=AliasSuggester(self.aliases))  # type: ignore[arg-type]
+            suggester=AliasSuggester(self.aliases))
         self.filter_box = Input(placeholder="/regex  -l app=web  !inverted", id="filter")
         self.crumbs_bar = Static("", id="crumbs")
         yield self.header_bar

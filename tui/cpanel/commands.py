@@ -39,10 +39,10 @@ def parse(text: str, aliases: dict[str, str]) -> Command:
 
 
 def complete(prefix: str, aliases: dict[str, str]) -> str | None:
-    """The shortest alias (then alphabetical) that starts with `prefix`."""
+    """The shortest alias (then alphabetical) that starts with `prefix` and is longer."""
     prefix = prefix.strip().lstrip(":").lower()
     if not prefix or " " in prefix:
         return None
-    matches = sorted((a for a in set(aliases) | QUIT if a.startswith(prefix)),
+    matches = sorted((a for a in set(aliases) | QUIT if a.startswith(prefix) and a != prefix),
                      key=lambda a: (len(a), a))
     return matches[0] if matches else None

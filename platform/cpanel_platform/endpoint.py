@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class HttpEndpoint:
     url: str  # base URL without a trailing slash
-    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. Authorization: Bearer …
+    # e.g. Authorization: Bearer …; kept out of repr so a logged endpoint shows no token
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     verify: bool | str = True  # CA bundle path, or False
     cert: tuple[str, str] | None = None  # client certificate and key files
     via: str = "url"  # "url" or "service proxy" — for messages

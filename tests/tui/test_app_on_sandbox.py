@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from cpanel.screens.confirm import ConfirmScreen
+from cpanel.screens.logs import LogsScreen
 from cpanel.screens.text import TextScreen
 from textual.widgets import Static
 
@@ -131,3 +133,49 @@ async def test_a_deleted_pod_leaves_and_its_replacement_arrives_unprompted(sandb
         # kubectl itself takes ~0.3 s to start; the rest is watch → cache → view → table.
         assert gone_after < 3, gone_after
         assert app.screen is app.screen_stack[0]  # no key press was involved
+
+
+async def test_logs_follow_toggle_timestamps_and_previous(sandbox) -> None:
+    app = sandbox_app(sandbox, namespace="app")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pane(pilot, "pods")
+        await pilot.press("slash", *"^web-", "enter")
+        await until(lambda: len(rows(app)) == 3)
+        await pilot.press("l")
+        screen = await until(lambda: isinstance(app.screen, LogsScreen) and app.screen)
+        await until(lambda: "ready to serve" in screen.lines)
+        await pilot.press("t")  # timestamps: a new stream, RFC 3339 prefixes
+        await until(lambda: any(line.endswith(" ready to serve") and line[:4].isdigit()
+                                for line in screen.lines))
+        await pilot.press("p")  # the previous container never existed
+        await until(lambda: any("previous terminated container" in line or "cannot read logs"
+                                in line for line in screen.lines))
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LogsScreen)
+
+
+async def test_delete_and_restart_ask_first_then_act(sandbox) -> None:
+    app = sandbox_app(sandbox, namespace="app")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_pane(pilot, "pods")
+        await pilot.press("slash", *"^web-", "enter")
+        await until(lambda: len(rows(app)) == 3 and app.allowed)
+        victim = app.pane.table.current.key
+        await pilot.press("ctrl+d")
+        await until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")  # declined: nothing happens
+        await pilot.pause()
+        assert victim in rows(app)
+        await pilot.press("ctrl+d")
+        await until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(lambda: victim not in rows(app))
+
+        revision = sandbox.json("get", "deployment", "web", "-n", "app")["metadata"][
+            "annotations"]["deployment.kubernetes.io/revision"]
+        await pilot.press("r")
+        screen = await until(lambda: isinstance(app.screen, ConfirmScreen) and app.screen)
+        assert "Deployment app/web" in screen.body
+        await pilot.press("y")
+        await until(lambda: sandbox.json("get", "deployment", "web", "-n", "app")["metadata"][
+            "annotations"]["deployment.kubernetes.io/revision"] != revision, timeout=15)

@@ -41,9 +41,10 @@ from cpanel.widgets.table import ResourceTable
 
 AGE_TICK = 2.0  # seconds between rebuilds that only move ages on, as K9s refreshes
 DESTRUCTIVE = frozenset({"delete", "restart", "recycle"})
-# What each pane action needs from RBAC: (verb, resource, group, subresource).
+# What each pane action needs from RBAC: (verb, resource, group, subresource). Delete is
+# offered on pods only; restart patches the owning Deployment (or StatefulSet/DaemonSet).
 ACCESS = {
-    "delete": ("delete", None, None, ""),
+    "delete": ("delete", "pods", "", ""),
     "restart": ("patch", "deployments", "apps", ""),
     "logs": ("get", "pods", "", "log"),
 }
@@ -214,7 +215,7 @@ class CpanelApp(App[int]):
         for action, (verb, resource, group, sub) in ACCESS.items():
             try:
                 allowed[action] = self.session.access.can_i(
-                    verb, resource or "pods", group=group or "", namespace=ns, subresource=sub
+                    verb, resource, group=group, namespace=ns, subresource=sub
                 )
             except actions.KubeActionError:
                 allowed[action] = False

@@ -53,7 +53,9 @@ class Hub:
         return cache
 
     def objects(self, kind: Kind) -> tuple[dict[str, Any], ...]:
-        return self.cache(kind).objects()
+        """The objects of `kind` in scope. The registry may hand back its all-namespaces
+        cache for a namespaced request, so the scope is applied here."""
+        return self.cache(kind).objects(self.namespace if kind.namespaced else None)
 
     def _on_cache(self, cache: WatchCache) -> None:
         self.notify_changed(f"kube/{cache.kind.plural}")

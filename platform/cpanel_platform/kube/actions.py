@@ -225,6 +225,12 @@ class LogStream:
         self._reading = False
 
     def __iter__(self) -> Iterator[str]:
+        for lines in self.batches():
+            yield from lines
+
+    def batches(self) -> Iterator[list[str]]:
+        """The complete lines of each chunk as it arrives, so a reader can hand a burst on
+        in one go."""
         self._reading = True
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         pending = ""
@@ -233,7 +239,8 @@ class LogStream:
             for chunk in self._response.stream(None):
                 lines = (pending + decoder.decode(chunk)).split("\n")
                 pending = lines.pop()
-                yield from lines
+                if lines:
+                    yield lines
             finished = True
         except rest.NETWORK_ERRORS as err:
             if not self._closed.is_set():
@@ -242,7 +249,7 @@ class LogStream:
             rest.done(self._response, finished)
         pending += decoder.decode(b"", final=True)
         if pending and not self._closed.is_set():
-            yield pending
+            yield [pending]
 
     def close(self) -> None:
         self._closed.set()

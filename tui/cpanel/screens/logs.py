@@ -83,12 +83,18 @@ class LogsScreen(Screen[None]):
                 previous=self.options["previous"],
             )
         except KubeActionError as err:
-            self.app.call_from_thread(self._append, f"[cannot read logs: {err}]")
+            self.app.call_from_thread(self._append, [f"[cannot read logs: {err}]"])
             return
         self._stream = stream
-        for line in stream:
-            self.app.call_from_thread(self._append, line)
+        try:
+            # A burst (the tail, a chatty pod) reaches the screen a chunk at a time.
+            for lines in stream.batches():
+                self.app.call_from_thread(self._append, lines)
+        except KubeActionError as err:
+            self.app.call_from_thread(self._append, [f"[{err}]"])
 
-    def _append(self, line: str) -> None:
-        self.lines.append(line)
-        self.query_one(RichLog).write(line)
+    def _append(self, lines: list[str]) -> None:
+        self.lines.extend(lines)
+        log = self.query_one(RichLog)
+        for line in lines:
+            log.write(line)

@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 
+from kubernetes.client import VersionApi
+
 from cpanel_platform import config, keel
 from cpanel_platform.freshness import Freshness, State
 from cpanel_platform.keel import KeelSource
@@ -60,6 +62,14 @@ class Session:
             reason = f"{worst.source}: {worst.reason}" if worst.reason else ""
             sources.append(replace(worst, source="kubernetes", reason=reason))
         return [*sources, self.prom.freshness, self.linode.freshness, self.keel.freshness]
+
+    def server_version(self) -> str | None:
+        """The API server's gitVersion (blocking: call from a worker), None if it fails —
+        the watch caches report the outage."""
+        try:
+            return VersionApi(self.target.api).get_code().git_version
+        except Exception:  # any failure here only leaves a "-" in the header
+            return None
 
     def close(self) -> None:
         self.caches.stop_all()

@@ -10,6 +10,7 @@ import pytest
 from cpanel.screens.confirm import ConfirmScreen
 from cpanel.screens.logs import LogsScreen
 from cpanel.screens.text import TextScreen
+from textual import events
 from textual.widgets import Static
 
 from tests.tui.conftest import SIZE, rows, sandbox_app, text_of, until
@@ -179,3 +180,15 @@ async def test_delete_and_restart_ask_first_then_act(sandbox) -> None:
         await pilot.press("y")
         await until(lambda: sandbox.json("get", "deployment", "web", "-n", "app")["metadata"][
             "annotations"]["deployment.kubernetes.io/revision"] != revision, timeout=15)
+
+
+async def test_keys_typed_right_behind_colon_land_in_the_command_line(sandbox) -> None:
+    """A paste or a fast typist: no pause between `:` and the rest, as tmux sends them."""
+    app = sandbox_app(sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key, char in [("colon", ":"), ("p", "p"), ("g", "g"), ("enter", "\r")]:
+            app.post_message(events.Key(key, char))
+        await until(lambda: app.pane.pane_id == "postgres")
+        await pilot.press("slash", "a", "slash", "b", "enter")  # "/" inside the box is text
+        assert app.filters["postgres"] == "a/b"

@@ -21,7 +21,7 @@ from cpanel_platform.views.describe import describe
 from cpanel_platform.views.filtering import FilterError, parse_filter
 from cpanel_platform.views.header import header_info
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.suggester import Suggester
@@ -200,12 +200,7 @@ class CpanelApp(App[int]):
 
     @work(thread=True, group="version")
     def _server_version(self) -> None:
-        from kubernetes.client import VersionApi
-
-        try:
-            self.hub.server_version = VersionApi(self.session.target.api).get_code().git_version
-        except Exception:  # the header just says "-"; the caches report the outage
-            return
+        self.hub.server_version = self.session.server_version()
         self.hub.notify_changed("version")
 
     @work(thread=True, group="access")
@@ -276,19 +271,37 @@ class CpanelApp(App[int]):
         self._show_header()
         self.refresh_bindings()
 
+    def _typing(self, key: str, char: str) -> bool:
+        """In a text box a priority key is just text: queue it behind the keys the box has
+        yet to handle (inserting it at once would reorder them), and say so."""
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.post_message(events.Key(key, char))
+            return True
+        return False
+
     def action_command(self) -> None:
+        if self._typing("colon", ":") or self.screen is not self.screen_stack[0]:
+            return
         box = self.command_box
         box.display = True
         box.value = ""
-        box.focus()
+        self._focus_now(box)
 
     def action_filter(self) -> None:
+        if self._typing("slash", "/") or self.screen is not self.screen_stack[0]:
+            return
         if not isinstance(self.pane, TablePane):
             return
         box = self.filter_box
         box.display = True
         box.value = self.filters.get(self.pane.pane_id, "")
-        box.focus()
+        self._focus_now(box)
+
+    def _focus_now(self, box: Input) -> None:
+        """Focus at once, not after the queued messages as Widget.focus does: keys typed
+        right behind `:` or `/` (a fast typist, a paste) must land in the box."""
+        self.screen.set_focus(box)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
@@ -352,17 +365,30 @@ class CpanelApp(App[int]):
             if binding.id:
                 keys.setdefault(binding.id, []).append(key)
                 shown.setdefault(binding.id, (binding.description, binding.id, active.enabled))
+        for n in range(10):  # say which namespace each number key opens
+            binding_id = f"namespace_{n}"
+            if binding_id in shown:
+                _, _, enabled = shown[binding_id]
+                shown[binding_id] = (f"Namespace {self._favourite(n) or '(unset)'}", binding_id,
+                                     enabled)
         rows = [(",".join(keys[i]), d, i, enabled) for i, (d, _, enabled) in sorted(shown.items())]
         table = self.pane.table if isinstance(self.pane, TablePane) else None
         self.push_screen(HelpScreen(rows, table, self.aliases))
 
-    def action_favourite(self, n: int) -> None:
+    def _favourite(self, n: int) -> str | None:
+        """Key 0 is every namespace ("all"), 1… the favourites from the settings."""
         if n == 0:
-            self.set_namespace("")
-        elif n <= len(self.settings.favourites):
-            self.set_namespace(self.settings.favourites[n - 1])
-        else:
+            return "all"
+        favourites = self.settings.favourites
+        return favourites[n - 1] if n <= len(favourites) else None
+
+    def action_favourite(self, n: int) -> None:
+        namespace = self._favourite(n)
+        if namespace is None:
+            self.flash(f"no favourite namespace {n}: add it to favourites in the config file",
+                       error=True)
             return
+        self.set_namespace("" if namespace == "all" else namespace)
         self._rebuild(self.pane)
         self._show_title()
 

@@ -14,9 +14,12 @@ from collections.abc import Iterable, Mapping
 
 from textual.binding import Binding
 
+# `:` and `/` are priority bindings: the app handles them before forwarding the keys
+# behind them, so a fast typist's ":pods" lands in the box (a typed ":" or "/" inside a box
+# is put back as text by the app).
 GLOBAL = [
-    Binding("colon", "command", "Command", id="command"),
-    Binding("slash", "filter", "Filter", id="filter"),
+    Binding("colon", "command", "Command", id="command", priority=True),
+    Binding("slash", "filter", "Filter", id="filter", priority=True),
     Binding("escape", "back", "Back", id="back"),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("ctrl+c", "quit", "Quit", show=False, id="quit", priority=True),

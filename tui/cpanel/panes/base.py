@@ -13,6 +13,7 @@ from cpanel_platform.views.filtering import Filter
 from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from cpanel.hub import Hub
@@ -73,7 +74,12 @@ class Pane(Vertical):
         return None
 
     def focus_main(self) -> None:
-        self.focus()
+        self.take_focus(self)
+
+    def take_focus(self, widget: Widget) -> None:
+        """Focus now rather than after the queued messages (Widget.focus defers), so keys
+        typed right behind a pane switch reach the new pane."""
+        self.screen.set_focus(widget)
 
 
 class TablePane(Pane):
@@ -113,7 +119,7 @@ class TablePane(Pane):
         return f"[{shown}]" if shown == total else f"[{shown}/{total}]"
 
     def focus_main(self) -> None:
-        self.table.focus()
+        self.take_focus(self.table)
 
     def on_resource_table_highlighted(self, event: ResourceTable.Highlighted) -> None:
         self._update_detail()

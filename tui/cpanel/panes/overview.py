@@ -101,7 +101,7 @@ class OverviewPane(Pane):
     def focus_main(self) -> None:
         focused = self.app.focused
         if not isinstance(focused, CardWidget):
-            self.query_one(CardWidget).focus()
+            self.take_focus(self.query_one(CardWidget))
 
     def action_move(self, step: int) -> None:
         cards = list(self.query(CardWidget))
@@ -109,7 +109,7 @@ class OverviewPane(Pane):
         index = cards.index(focused) if focused in cards else 0
         target = index + step
         if 0 <= target < len(cards):
-            cards[target].focus()
+            self.take_focus(cards[target])
 
     def action_open(self) -> None:
         focused = self.app.focused

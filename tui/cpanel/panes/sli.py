@@ -42,7 +42,7 @@ class SliPane(Pane):
         self.query_one("#sli-body", Static).update(self.render_report(model))
 
     def focus_main(self) -> None:
-        self.query_one("#sli-scroll").focus()
+        self.take_focus(self.query_one("#sli-scroll"))
 
     @staticmethod
     def render_report(r: SliReport) -> RenderableType:

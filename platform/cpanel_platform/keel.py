@@ -15,6 +15,7 @@ from .config import ConfigError, Settings
 from .endpoint import HttpEndpoint
 from .freshness import Freshness, State
 from .kube.client import KubeTarget, service_proxy
+from .netreason import network_reason
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class KeelSource:
         except httpx.TimeoutException:
             self._fail(f"no answer from {self.endpoint.describe()} within the timeout", now)
         except httpx.HTTPError as exc:
-            self._fail(f"cannot reach {self.endpoint.describe()}: {_one_line(exc)}", now)
+            self._fail(f"{network_reason(exc)}: {self.endpoint.describe()}", now)
         except _Failed as exc:
             self._fail(str(exc), now)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -156,7 +157,7 @@ class KeelSource:
         except httpx.HTTPError as exc:
             raise KeelError(
                 f"{action} {approval.identifier}: cannot reach {self.endpoint.describe()}: "
-                f"{_one_line(exc)}"
+                f"{network_reason(exc)}"
             ) from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeelError(f"{action} {approval.identifier}: unexpected answer: {exc}") from None

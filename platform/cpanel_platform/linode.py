@@ -14,6 +14,7 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 
 from .freshness import Freshness, State
+from .netreason import network_reason
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class LinodeSource:
         except requests.Timeout:
             self._fail(f"no answer from {self.base_url} within the timeout", now)
         except requests.RequestException as exc:
-            self._fail(f"cannot reach {self.base_url}: {_one_line(exc)}", now)
+            self._fail(f"{network_reason(exc)}: {self.base_url}", now)
         except (UnexpectedResponseError, ValueError, KeyError, TypeError) as exc:
             self._fail(f"unexpected answer from {self.base_url}: {_one_line(exc)}", now)
         else:

@@ -57,6 +57,10 @@ class Hub:
         cache for a namespaced request, so the scope is applied here."""
         return self.cache(kind).objects(self.namespace if kind.namespaced else None)
 
+    def synced(self, *kinds: Kind) -> bool:
+        """Whether every one of these kinds has been listed at least once."""
+        return all(self.cache(kind).synced for kind in kinds)
+
     def _on_cache(self, cache: WatchCache) -> None:
         self.notify_changed(f"kube/{cache.kind.plural}")
 

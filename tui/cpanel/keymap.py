@@ -53,10 +53,19 @@ class KeymapError(Exception):
 
 
 def known_ids(extra: Iterable[str] = ()) -> set[str]:
+    """Every binding id of the app, its panes and screens."""
+    from cpanel.app import CommandInput
+    from cpanel.panes.overview import OverviewPane
+    from cpanel.screens.confirm import ConfirmScreen
+    from cpanel.screens.help import HelpScreen
+    from cpanel.screens.logs import LogsScreen
+    from cpanel.screens.text import TextScreen
     from cpanel.widgets.table import ResourceTable
 
-    ids = {b.id for b in (*GLOBAL, *PANE, *LOGS, *ResourceTable.BINDINGS) if b.id}
-    return ids | set(extra)
+    owners = (ResourceTable, OverviewPane, ConfirmScreen, HelpScreen, LogsScreen, TextScreen,
+              CommandInput)
+    bindings = [*GLOBAL, *PANE, *(b for owner in owners for b in owner.BINDINGS)]
+    return {b.id for b in bindings if isinstance(b, Binding) and b.id} | set(extra)
 
 
 def check(keys: Mapping[str, str], extra: Iterable[str] = ()) -> dict[str, str]:
@@ -65,8 +74,7 @@ def check(keys: Mapping[str, str], extra: Iterable[str] = ()) -> dict[str, str]:
     unknown = sorted(set(keys) - ids)
     if unknown:
         raise KeymapError(
-            f"keys: unknown binding id {', '.join(unknown)} "
-            f"(known: {', '.join(sorted(i for i in ids if not i.startswith('sort_')))})"
+            f"keys: unknown binding id {', '.join(unknown)} (`?` in cpanel lists every id)"
         )
     empty = sorted(k for k, v in keys.items() if not str(v).strip())
     if empty:

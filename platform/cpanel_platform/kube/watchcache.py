@@ -81,6 +81,12 @@ class WatchCache:
         return self._version
 
     @property
+    def synced(self) -> bool:
+        """Whether a list has ever succeeded: before that, no objects means "unknown", not
+        "none"."""
+        return self._version > 0
+
+    @property
     def freshness(self) -> Freshness:
         return self._freshness
 

@@ -21,6 +21,7 @@ from ..config import ConfigError, Settings
 from ..endpoint import HttpEndpoint
 from ..freshness import Freshness, State
 from ..kube.client import KubeTarget, service_proxy
+from ..netreason import network_reason
 from .catalogue import Query, SliSource, for_panes, queries
 from .results import Results, Sample, Series
 
@@ -133,7 +134,7 @@ class PromSource:
                 f"no answer from {self.endpoint.describe()} within {self.timeout:g}s"
             )
         except requests.ConnectionError as exc:
-            return _Unreachable(f"cannot reach {self.endpoint.describe()}: {_cause(exc)}")
+            return _Unreachable(f"{network_reason(exc)}: {self.endpoint.describe()}")
         except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
             # An answer that is not Prometheus's JSON: something else is at that address.
             return _Unreachable(f"unexpected answer from {self.endpoint.describe()}: {exc}")
@@ -169,13 +170,3 @@ def _http_failure(exc: PrometheusApiClientException) -> tuple[int, str]:
         answer = json.loads(text)  # Prometheus's {"error"} or a Kubernetes Status's {"message"}
         text = answer.get("error") or answer.get("message") or text
     return status, " ".join(str(text).split())[:200] or f"HTTP {status}"
-
-
-def _cause(exc: BaseException) -> str:
-    """The innermost reason of a connection failure, e.g. "connection refused"."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        seen = seen.__cause__ or seen.__context__
-    return " ".join(str(exc).split())[:200]

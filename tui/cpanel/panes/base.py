@@ -114,6 +114,8 @@ class TablePane(Pane):
         self._update_detail()
 
     def summary(self) -> str:
+        if not self.hub.synced(*self.kinds):
+            return "[waiting for Kubernetes]"
         table = self.table
         shown, total = len(table.rows), table.total
         return f"[{shown}]" if shown == total else f"[{shown}/{total}]"

@@ -17,6 +17,7 @@ from cpanel_platform.kube.kinds import (
     POSTGRESCLUSTERS,
     REPLICASETS,
     STATEFULSETS,
+    Kind,
 )
 from cpanel_platform.views.certs import certificates_view
 from cpanel_platform.views.nodes import nodes_view
@@ -81,17 +82,27 @@ class OverviewPane(Pane):
     def build(self, now: float) -> tuple[Card, ...]:
         hub = self.hub
         o = hub.objects
-        settings = hub.session.settings
+        slo = hub.session.settings.slo
+
+        def when(*kinds: Kind) -> bool:
+            """A card whose objects were never listed shows "no data", not "none"."""
+            return hub.synced(*kinds)
+
+        workloads = (DEPLOYMENTS, STATEFULSETS, DAEMONSETS, REPLICASETS)
         return overview(
-            pod_rows(o(PODS), now, hub.results),
-            nodes_view(o(NODES), o(PODS), hub.linode, now),
-            certificates_view(o(CERTIFICATES), o(CRONJOBS), now),
-            postgres_view(o(POSTGRESCLUSTERS), o(PODS), hub.results, now),
+            pod_rows(o(PODS), now, hub.results) if when(PODS) else None,
+            nodes_view(o(NODES), o(PODS), hub.linode, now) if when(NODES, PODS) else None,
+            certificates_view(o(CERTIFICATES), o(CRONJOBS), now)
+            if when(CERTIFICATES, CRONJOBS) else None,
+            postgres_view(o(POSTGRESCLUSTERS), o(PODS), hub.results, now)
+            if when(POSTGRESCLUSTERS, PODS) else None,
             volumes_view(o(PERSISTENTVOLUMECLAIMS), o(PERSISTENTVOLUMES), hub.linode,
-                         hub.results, now),
-            sli_report(hub.results, settings.slo.target, settings.slo.window_days, now),
+                         hub.results, now)
+            if when(PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES) else None,
+            sli_report(hub.results, slo.target, slo.window_days, now)
+            if hub.results is not None else None,
             rollouts_view(o(DEPLOYMENTS), o(STATEFULSETS), o(DAEMONSETS), o(REPLICASETS),
-                          hub.keel, now),
+                          hub.keel, now) if when(*workloads) else None,
         )
 
     def show(self, model: tuple[Card, ...]) -> None:

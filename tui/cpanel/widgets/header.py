@@ -28,6 +28,9 @@ def badge(fresh: Freshness, now: float | None = None) -> Text:
         text.append(f" {word} since {since}", style=style)
         if fresh.reason:
             text.append(f" ({fresh.reason})", style="dim")
+    # One line per source, however long the reason: the header must keep its height.
+    text.no_wrap = True
+    text.overflow = "ellipsis"
     return text
 
 
@@ -41,10 +44,10 @@ class HeaderBar(Static):
         self.update(self._compose_info(info))
 
     def _compose_info(self, info: HeaderInfo) -> RenderableType:
-        grid = Table.grid(padding=(0, 3))
+        grid = Table.grid(padding=(0, 3), expand=True)
         grid.add_column(no_wrap=True)
         grid.add_column(no_wrap=True)
-        grid.add_column()
+        grid.add_column(ratio=1, no_wrap=True)
         where = Table.grid(padding=(0, 1))
         where.add_column(style="bold orange1")
         where.add_column()

@@ -89,16 +89,14 @@ class TablePane(Pane):
     detail_height: ClassVar[int] = 0
 
     def compose(self) -> ComposeResult:
-        sort_keys = getattr(self.app, "sort_keys", {})
-        yield ResourceTable(self.columns, sort_keys, id=f"table-{self.pane_id}")
-        if self.detail_height:
-            detail = Static("", classes="detail", id=f"detail-{self.pane_id}")
-            detail.styles.height = self.detail_height
-            yield detail
-
-    @property
-    def table(self) -> ResourceTable:
-        return self.query_one(ResourceTable)
+        # Kept as attributes: a build can finish while the app tears the DOM down.
+        self.table = ResourceTable(self.columns, getattr(self.app, "sort_keys", {}),
+                                   id=f"table-{self.pane_id}")
+        self.detail_area = Static("", classes="detail", id=f"detail-{self.pane_id}")
+        self.detail_area.styles.height = self.detail_height
+        self.detail_area.display = bool(self.detail_height)
+        yield self.table
+        yield self.detail_area
 
     def show(self, model: Sequence[Row]) -> None:
         self.table.set_rows(model)
@@ -129,9 +127,7 @@ class TablePane(Pane):
     def _update_detail(self) -> None:
         if self.detail_height:
             row = self.table.current
-            self.query_one(f"#detail-{self.pane_id}", Static).update(
-                self.detail(row) if row is not None else ""
-            )
+            self.detail_area.update(self.detail(row) if row is not None else "")
 
     def detail(self, row: Row) -> RenderableType:
         return ""

@@ -17,6 +17,8 @@ from cpanel.widgets.table import Column, Row
 
 MB = 1e6
 HISTORY_WIDTH = 24
+# The sparkline's scale: 0 to the busiest point, but never under 25%, so a quiet volume
+# stays low instead of its noise filling the bars (the UTIL column has the figure).
 
 
 class VolumesPane(TablePane):
@@ -28,14 +30,14 @@ class VolumesPane(TablePane):
     linode = True
     detail_height = 3
     columns = (
-        Column("claim", "CLAIM", 44, sort_letter="C"),
-        Column("volume", "VOLUME", 26, sort_letter="V"),
-        Column("device", "NODE:DEVICE", 36, sort_letter="D"),
+        Column("claim", "CLAIM", 36, sort_letter="C"),
+        Column("volume", "VOLUME", 10, sort_letter="V"),
+        Column("device", "NODE:DEVICE", 32, sort_letter="D"),
         Column("used", "USED", align="right", sort_letter="E"),
         Column("util", "UTIL", align="right", sort_letter="U"),
         Column("sat", "QUEUE", align="right", sort_letter="Q"),
-        Column("read", "READ MB/s", align="right", sort_letter="A"),
-        Column("write", "WRITE MB/s", align="right", sort_letter="W"),
+        Column("read", "R MB/s", align="right", sort_letter="A"),
+        Column("write", "W MB/s", align="right", sort_letter="W"),
         Column("iops", "IOPS r/w", align="right", sort_letter="I"),
         Column("history", "UTIL 6h", HISTORY_WIDTH, sort_letter="H"),
     )
@@ -56,18 +58,18 @@ class VolumesPane(TablePane):
 
     @staticmethod
     def _row(v: VolumeRow) -> Row:
-        volume = f"{v.volume_id} {v.volume_label}" if v.volume_id else (v.volume_label or "-")
+        volume = str(v.volume_id) if v.volume_id else "-"  # the label is in the detail area
         device = f"{v.node}:{v.device}" if v.device else (v.node or "-")
         used = "-"
         if v.capacity_bytes:
-            used = f"{size(v.used_bytes)}/{size(v.capacity_bytes)}" if v.used_bytes is not None \
-                else size(v.capacity_bytes)
+            used = f"{percent(v.used_ratio)} of {size(v.capacity_bytes)}" \
+                if v.used_ratio is not None else size(v.capacity_bytes)
         util = Text(percent(v.utilisation), style="bold red" if v.saturated else "")
         iops = "-" if v.read_iops is None else f"{v.read_iops:.0f}/{(v.write_iops or 0):.0f}"
         mbps = [None if x is None else x / MB for x in (v.read_bps, v.write_bps)]
         cells = (f"{v.namespace}/{v.claim}", volume, device, used, util,
                  number(v.saturation, "{:.2f}"), number(mbps[0]), number(mbps[1]), iops,
-                 Text(sparkline(v.history, width=HISTORY_WIDTH),
+                 Text(sparkline(v.history, hi=max(0.25, *v.history, 0), width=HISTORY_WIDTH),
                       style="red" if v.saturated else "cyan"))
         sort = (v.key, volume, device, v.used_ratio, v.utilisation, v.saturation, v.read_bps,
                 v.write_bps, (v.read_iops or 0) + (v.write_iops or 0),
@@ -78,7 +80,9 @@ class VolumesPane(TablePane):
         v: VolumeRow = row.data
         text = Text(f"{v.namespace}/{v.claim}", style="bold")
         text.append(f"  {v.phase}  class {v.storage_class or '-'}  PV {v.pv or '-'}\n")
-        text.append(f"device {v.device_path or '-'}  used {percent(v.used_ratio)}")
+        text.append(f"Linode volume {v.volume_id or '-'} {v.volume_label or ''}  "
+                    f"device {v.device_path or '-'}  used {size(v.used_bytes)} "
+                    f"of {size(v.capacity_bytes)}")
         if v.saturated:
             text.append("   SATURATED: utilisation ≥ 90%", style="bold red")
         if v.note:

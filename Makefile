@@ -36,8 +36,15 @@ lint: $(STAMP)
 test: lint prometheus
 	$(BIN)/pytest -q
 
-bench: $(STAMP)
+# PNGs of every pane and of two incidents, from a seeded sandbox (tools/screenshots.py);
+# about 6 minutes, most of it waiting for the cdn-off incident to saturate a volume.
+screenshots: $(STAMP) prometheus
+	$(BIN)/python tools/screenshots.py
+
+# The API emulator at scale, then the dashboard's own figures (each against its targets).
+bench: $(STAMP) prometheus
 	$(BIN)/python -m tests.bench.kubeapi_scale
+	$(BIN)/python -m tests.bench.dashboard
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -91,6 +91,7 @@ class FakeCache:
         self._by_key = {(o["metadata"].get("namespace") or "", o["metadata"]["name"]): o
                         for o in self._objects}
         self.version = 1
+        self.synced = True
         self.freshness = live(f"kube/{kind.plural}")
 
     def objects(self, namespace: str | None = None) -> tuple[dict[str, Any], ...]:
@@ -161,8 +162,8 @@ class FakeKeel:
 
 
 class FakeSession:
-    """The Session surface the app uses, over the fixtures. `target.api` is None: whatever
-    would reach the API server directly must be patched (see `patch_api`)."""
+    """The Session surface the app uses, over the fixtures. `target.api` is None: what the
+    app reads from the API server directly must be patched (see `patch_api`)."""
 
     def __init__(self, settings: config.Settings | None = None) -> None:
         self.settings = settings or config.Settings()
@@ -173,6 +174,9 @@ class FakeSession:
         self.prom = FakeProm()
         self.linode = FakeLinode()
         self.keel = FakeKeel()
+
+    def server_version(self) -> str | None:
+        return META["server_version"]
 
     def freshness(self) -> list[Freshness]:
         return [live("kubernetes"), self.prom.freshness, self.linode.freshness,
@@ -193,20 +197,7 @@ def related_events(api: Any, obj: Mapping[str, Any]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
 
 
-class _Version:
-    git_version = META["server_version"]
-
-
-class FakeVersionApi:
-    def __init__(self, api: Any = None) -> None:
-        pass
-
-    def get_code(self) -> _Version:
-        return _Version()
-
-
 def patch_api(monkeypatch: Any) -> None:
-    """Route the app's two direct API server reads (the server version for the header and
-    the events of the describe screen) to the fixtures."""
-    monkeypatch.setattr("kubernetes.client.VersionApi", FakeVersionApi)
+    """Route the app's one direct API server read, the describe screen's events, to the
+    fixtures."""
     monkeypatch.setattr("cpanel_platform.kube.actions.related_events", related_events)

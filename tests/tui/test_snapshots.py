@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from cpanel import app as app_module
 from cpanel.app import CpanelApp
 from cpanel.screens.help import HelpScreen
 from cpanel.screens.text import TextScreen
+from cpanel_platform.kube.kinds import PODS
+from cpanel_platform.kube.watchcache import Caches, WatchCache
+from cpanel_platform.session import Session
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -56,7 +61,7 @@ async def start(pilot: Pilot) -> None:
     await settle(pilot)
 
 
-def goto(alias: str):
+def goto(alias: str) -> Callable[[Pilot], Awaitable[None]]:
     async def run_before(pilot: Pilot) -> None:
         await start(pilot)
         await pilot.press("colon", *alias, "enter")
@@ -104,9 +109,21 @@ def test_pods_filtered(snap_compare, snapshot_app: CpanelApp) -> None:
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_fakes_patch_the_app_only_where_it_reaches_the_api() -> None:
-    """The app reads the server version and events through these names: if they move, the
-    snapshots would quietly show errors instead."""
-    source = open(app_module.__file__).read()
-    assert "VersionApi(self.session.target.api)" in source
-    assert "actions.related_events(api, obj)" in source
+@pytest.mark.parametrize(
+    ("real", "fake"),
+    [(WatchCache, fakes.FakeCache(PODS, None)), (Caches, fakes.FakeCaches()),
+     (Session, fakes.FakeSession())],
+    ids=["WatchCache", "Caches", "Session"],
+)
+def test_the_fakes_offer_what_the_real_classes_do(real: type, fake: object) -> None:
+    """A member the app starts to use on a real class must reach the fake too."""
+    lifecycle = {"start", "stop", "halt", "join"}
+    missing = {n for n in dir(real) if not n.startswith("_")} - lifecycle - set(dir(fake))
+    assert not missing, f"{type(fake).__name__} lacks {sorted(missing)}"
+
+
+def test_the_fake_is_patched_where_the_app_reaches_the_api() -> None:
+    """The describe screen reads events through this name; if it moved, the describe
+    snapshot would show an error instead."""
+    source = Path(app_module.__file__).read_text()
+    assert "actions.related_events(" in source

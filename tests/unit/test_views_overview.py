@@ -109,7 +109,7 @@ def test_all_well() -> None:
         "certs": ("min 60d left", "all ready, none within 21d", Severity.OK),
         "postgres": ("lag 169KiB", "db primary db-instance1-52pj-0", Severity.OK),
         "volumes": ("max util 34%", "busiest media on lke1-412-aaaa", Severity.OK),
-        "sli": ("99.997% · budget 72%", "1.2 of 4.32 bad minutes in 30d", Severity.OK),
+        "sli": ("99.997% · budget 72%", "1.21 of 4.32 bad minutes in 30d", Severity.OK),
         "rollouts": ("1/1 complete", "all up to date", Severity.OK),
     }
 
@@ -164,7 +164,7 @@ def test_the_worst_thing_of_each_pane() -> None:
     )
     assert built["volumes"] == ("max util 100%", "media 100% busy (saturated)", Severity.ERROR)
     assert built["sli"] == (
-        "99.980% · budget spent", "8.6 of 4.32 bad minutes in 30d", Severity.ERROR
+        "99.980% · budget spent", "8.64 of 4.32 bad minutes in 30d", Severity.ERROR
     )
     assert built["rollouts"] == (
         "1 pending approval", "web 2.14.1 → 2.15.0: 0/1 votes", Severity.WARN

@@ -24,6 +24,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.suggester import Suggester
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
@@ -123,15 +124,20 @@ class CpanelApp(App[int]):
         yield self.titlebar
         with self.switcher:
             yield from self.panes.values()
-        yield self.command_box
-        yield self.filter_box
+        # K9s-like one-line prompts: the box shows while typing, after its prompt character.
+        with Horizontal(id="command-line", classes="prompt"):
+            yield Static(":", classes="prompt-char")
+            yield self.command_box
+        with Horizontal(id="filter-line", classes="prompt"):
+            yield Static("/", classes="prompt-char")
+            yield self.filter_box
         yield self.crumbs_bar
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_keymap(self.settings.keys)
-        self.command_box.display = False
-        self.filter_box.display = False
+        self._show_prompt(self.command_box, False)
+        self._show_prompt(self.filter_box, False)
         self._switch(self.crumbs[-1])
         self.set_interval(AGE_TICK, self._tick)
         self.set_interval(self.settings.prometheus.refresh_seconds, self._refresh_prometheus)
@@ -229,7 +235,7 @@ class CpanelApp(App[int]):
         pane = self.pane
         scope = self.hub.namespace or "all"
         text = Text(f" {pane.title}", style="bold cyan")
-        if any(k.namespaced for k in pane.kinds):
+        if pane.kinds and pane.kinds[0].namespaced:
             text.append(f"({scope})", style="bold magenta")
         text.append(pane.summary(), style="bold")
         flt = self.filters.get(pane.pane_id)
@@ -284,7 +290,7 @@ class CpanelApp(App[int]):
         if self._typing("colon", ":") or self.screen is not self.screen_stack[0]:
             return
         box = self.command_box
-        box.display = True
+        self._show_prompt(box, True)
         box.value = ""
         self._focus_now(box)
 
@@ -294,9 +300,16 @@ class CpanelApp(App[int]):
         if not isinstance(self.pane, TablePane):
             return
         box = self.filter_box
-        box.display = True
+        self._show_prompt(box, True)
         box.value = self.filters.get(self.pane.pane_id, "")
         self._focus_now(box)
+
+    @staticmethod
+    def _show_prompt(box: Input, shown: bool) -> None:
+        """Show or hide a prompt line (the box and its prompt character)."""
+        box.display = shown
+        if box.parent is not None:
+            box.parent.display = shown  # type: ignore[attr-defined]
 
     def _focus_now(self, box: Input) -> None:
         """Focus at once, not after the queued messages as Widget.focus does: keys typed
@@ -304,7 +317,7 @@ class CpanelApp(App[int]):
         self.screen.set_focus(box)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.input.display = False
+        self._show_prompt(event.input, False)
         if event.input.id == "command":
             self._run_command(event.value)
         else:
@@ -347,7 +360,7 @@ class CpanelApp(App[int]):
     def action_back(self) -> None:
         for box in (self.command_box, self.filter_box):
             if box.display:
-                box.display = False
+                self._show_prompt(box, False)
                 self.pane.focus_main()
                 return
         if self.filters.get(self.pane.pane_id):
@@ -360,17 +373,20 @@ class CpanelApp(App[int]):
     def action_help(self) -> None:
         keys: dict[str, list[str]] = {}
         shown: dict[str, tuple[str, str, bool]] = {}
-        for key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             binding = active.binding
             if binding.id:
-                keys.setdefault(binding.id, []).append(key)
+                keys.setdefault(binding.id, []).append(self.get_key_display(binding))
                 shown.setdefault(binding.id, (binding.description, binding.id, active.enabled))
         for n in range(10):  # say which namespace each number key opens
             binding_id = f"namespace_{n}"
             if binding_id in shown:
-                _, _, enabled = shown[binding_id]
-                shown[binding_id] = (f"Namespace {self._favourite(n) or '(unset)'}", binding_id,
-                                     enabled)
+                namespace = self._favourite(n)
+                if namespace is None:
+                    del shown[binding_id]
+                else:
+                    shown[binding_id] = (f"Namespace {namespace}", binding_id,
+                                         shown[binding_id][2])
         rows = [(",".join(keys[i]), d, i, enabled) for i, (d, _, enabled) in sorted(shown.items())]
         table = self.pane.table if isinstance(self.pane, TablePane) else None
         self.push_screen(HelpScreen(rows, table, self.aliases))

@@ -216,7 +216,7 @@ def sli_card(sli: SliReport | None) -> Card:
     elif sli.budget_left_minutes is not None:
         spent = sli.budget_total_minutes - sli.budget_left_minutes
         detail = (
-            f"{spent:.1f} of {sli.budget_total_minutes:.2f} bad minutes in {sli.window_days}d"
+            f"{spent:.2f} of {sli.budget_total_minutes:.2f} bad minutes in {sli.window_days}d"
         )
     else:
         detail = "no traffic"

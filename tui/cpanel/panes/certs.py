@@ -3,6 +3,7 @@ last success of the CronJob that copies the certificate to the CDN."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -13,12 +14,19 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from cpanel.panes.base import ObjectRef, TablePane
-from cpanel.widgets.cells import ROW_STYLE, TEXT_STYLE, number
+from cpanel.widgets.cells import ROW_STYLE, TEXT_STYLE
 from cpanel.widgets.table import Column, Row
 
 
 def _date(epoch: float | None) -> str:
-    return "-" if epoch is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(epoch))
+    return "-" if epoch is None else time.strftime("%Y-%m-%d", time.gmtime(epoch))
+
+
+def _days(days: float | None) -> str:
+    """Whole days left, rounded down (a certificate with 89.6 days has 89 full days)."""
+    if days is None:
+        return "-"
+    return "expired" if days < 0 else str(math.floor(days))
 
 
 class CertificatesPane(TablePane):
@@ -31,8 +39,8 @@ class CertificatesPane(TablePane):
         Column("namespace", "NAMESPACE", 20, sort_letter="P"),
         Column("name", "NAME", 36),
         Column("ready", "READY", sort_letter="E"),
-        Column("dns", "DNS NAMES", 40),
-        Column("issuer", "ISSUER", 32, sort_letter="I"),
+        Column("dns", "DNS NAMES", 30),
+        Column("issuer", "ISSUER", 28, sort_letter="I"),
         Column("not_after", "NOT AFTER", sort_letter="F"),
         Column("days", "DAYS LEFT", align="right", sort_letter="D"),
         Column("renewal", "RENEWAL", sort_letter="W"),
@@ -57,7 +65,7 @@ class CertificatesPane(TablePane):
         ready = "Issuing" if cert.issuing else cert.ready
         failure = f"{age(now - cert.last_failure)} ago" if cert.last_failure else "-"
         cells = (cert.namespace, cert.name, ready, ",".join(cert.dns_names), cert.issuer,
-                 _date(cert.not_after), number(cert.days_left, "{:.0f}"),
+                 _date(cert.not_after), _days(cert.days_left),
                  _date(cert.renewal_time), failure)
         sort = (cert.namespace, cert.name, ready, ",".join(cert.dns_names), cert.issuer,
                 cert.not_after, cert.days_left, cert.renewal_time, cert.last_failure)

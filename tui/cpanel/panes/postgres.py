@@ -77,9 +77,10 @@ class PostgresPane(TablePane):
         text.append(f"{cluster.ready}/{cluster.desired} ready",
                     style=TEXT_STYLE[cluster.severity])
         text.append(f"  primary {cluster.primary or '-'}\n")
-        text.append(f"switchover: {cluster.switchover}    backup: {cluster.backup_status}")
-        if cluster.backup_age_seconds is not None:
-            text.append(f" (last full {age(cluster.backup_age_seconds)} ago)")
+        text.append(f"switchover: {cluster.switchover}    last backup job: "
+                    f"{cluster.backup_status}    last full backup: ")
+        text.append("-" if cluster.backup_age_seconds is None
+                    else f"{age(cluster.backup_age_seconds)} ago")
         text.append(f"\nconditions: {cluster.conditions}")
         if self.view is not None and not self.view.metrics:
             text.append("\nno metrics: Prometheus did not answer (lag unknown)", style="yellow")

@@ -70,9 +70,10 @@ class SliPane(Pane):
         for name in ("WINDOW", "ERROR RATIO", "BURN", "THRESHOLDS"):
             burns.add_column(name, justify="right")
         for b in r.burn_rates:
-            over = b.alerting is not None
-            rate = Text("-" if b.rate is None else f"{b.rate:.2f}×",
-                        style="bold red" if over else "")
+            # Red: its alert pair fires; yellow: over one of its thresholds on its own.
+            over = b.rate is not None and any(b.rate >= t for t in b.thresholds)
+            style = "bold red" if b.alerting is not None else "yellow" if over else ""
+            rate = Text("-" if b.rate is None else f"{b.rate:.2f}×", style=style)
             ratio = "-" if b.error_ratio is None else f"{b.error_ratio * 100:.4f}%"
             thresholds = ", ".join(f"{t:g}×" for t in b.thresholds)
             burns.add_row(b.window, ratio, rate, thresholds)

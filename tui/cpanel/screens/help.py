@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 from cpanel.widgets.table import ResourceTable
 
@@ -28,6 +28,7 @@ class HelpScreen(Screen[None]):
         with VerticalScroll():
             yield Static(self._keys())
             yield Static(self._commands())
+        yield Footer()
 
     def _keys(self) -> Table:
         table = Table(box=None, pad_edge=False, header_style="bold")

@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import RichLog, Static
+from textual.widgets import Footer, RichLog, Static
 
 from cpanel.keymap import LOGS
 
@@ -31,6 +31,7 @@ class LogsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self._title(), classes="screen-title", id="logs-title")
         yield RichLog(id="logs", max_lines=KEEP, wrap=False, markup=False, highlight=False)
+        yield Footer()
 
     def on_mount(self) -> None:
         self._open()

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 
 class TextScreen(Screen[None]):
@@ -32,6 +32,7 @@ class TextScreen(Screen[None]):
         yield Static(self.title_text, classes="screen-title")
         with VerticalScroll(id="text-body"):
             yield Static(self.body, id="text")
+        yield Footer()
 
     def action_scroll(self, where: str) -> None:
         body = self.query_one("#text-body", VerticalScroll)

@@ -81,8 +81,9 @@ class HeaderBar(Static):
         left = info.budget_left_ratio
         if left is None:
             return Text("-", style="dim")
-        style = "bold red" if left < 0 else "yellow" if left < 0.25 else "green"
-        return Text(f"{percent(left)} left", style=style)
+        if left < 0:  # overspent: say by how much, not "-20825% left"
+            return Text(f"spent {1 - left:.1f}× over", style="bold red")
+        return Text(f"{percent(left)} left", style="yellow" if left < 0.25 else "green")
 
     @staticmethod
     def _alerts(info: HeaderInfo) -> Text:

@@ -156,7 +156,7 @@ class ResourceTable(ScrollView, can_focus=True):
             rows = present + missing
         self._visible = rows
         self._index = {row.key: i for i, row in enumerate(rows)}
-        widths = [cell_len(c.title) for c in self.columns]
+        widths = [cell_len(c.title) + 1 for c in self.columns]  # room for the sort arrow
         for row in rows:
             for i, cell in enumerate(row.cells):
                 n = cell.cell_len if isinstance(cell, Text) else cell_len(cell)

@@ -33,6 +33,12 @@ async def open_pane(pilot, alias: str) -> None:
     await pilot.pause()
 
 
+async def filter_by(pilot, text: str) -> None:
+    """Type a filter and wait until the box has closed (the app has taken the enter)."""
+    await pilot.press("slash", *text, "enter")
+    await until(lambda: not pilot.app.filter_box.display)
+
+
 async def test_each_pane_opens_by_alias_and_shows_the_sandbox(sandbox) -> None:
     app = sandbox_app(sandbox)
     async with app.run_test(size=SIZE) as pilot:
@@ -66,18 +72,18 @@ async def test_filter_substring_regex_labels_and_invert(sandbox) -> None:
         await until(lambda: len(rows(app)) > 10)
         total = len(rows(app))
 
-        await pilot.press("slash", *"ingress", "enter")
+        await filter_by(pilot, "ingress")
         shown = rows(app)
         assert len(shown) == 3 and all("ingress-nginx-controller" in k for k in shown)
         assert "/ingress" in text_of(app.query_one("#titlebar", Static))
 
-        await pilot.press("slash", *"!ingress", "enter")
+        await filter_by(pilot, "!ingress")
         assert len(rows(app)) == total - 3
 
-        await pilot.press("slash", *"-l app.kubernetes.io/name=ingress-nginx", "enter")
+        await filter_by(pilot, "-l app.kubernetes.io/name=ingress-nginx")
         assert len(rows(app)) == 3
 
-        await pilot.press("slash", *"^app/db-instance1-.*-0$", "enter")
+        await filter_by(pilot, "^app/db-instance1-.*-0$")
         assert len(rows(app)) == 2
 
         await pilot.press("escape")  # clears the filter first
@@ -106,7 +112,7 @@ async def test_describe_and_yaml_of_a_pod(sandbox) -> None:
     app = sandbox_app(sandbox)
     async with app.run_test(size=SIZE) as pilot:
         await open_pane(pilot, "pods")
-        await pilot.press("slash", *"prometheus-k8s-0", "enter")
+        await filter_by(pilot, "prometheus-k8s-0")
         await until(lambda: rows(app) == ["monitoring/prometheus-k8s-0"])
         await pilot.press("d")
         screen = await until(lambda: isinstance(app.screen, TextScreen) and app.screen)
@@ -140,7 +146,7 @@ async def test_logs_follow_toggle_timestamps_and_previous(sandbox) -> None:
     app = sandbox_app(sandbox, namespace="app")
     async with app.run_test(size=SIZE) as pilot:
         await open_pane(pilot, "pods")
-        await pilot.press("slash", *"^web-", "enter")
+        await filter_by(pilot, "^web-")
         await until(lambda: len(rows(app)) == 3)
         await pilot.press("l")
         screen = await until(lambda: isinstance(app.screen, LogsScreen) and app.screen)
@@ -159,7 +165,7 @@ async def test_delete_and_restart_ask_first_then_act(sandbox) -> None:
     app = sandbox_app(sandbox, namespace="app")
     async with app.run_test(size=SIZE) as pilot:
         await open_pane(pilot, "pods")
-        await pilot.press("slash", *"^web-", "enter")
+        await filter_by(pilot, "^web-")
         await until(lambda: len(rows(app)) == 3 and app.allowed)
         victim = app.pane.table.current.key
         await pilot.press("ctrl+d")

@@ -7,6 +7,7 @@ waits on the network.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from functools import partial
@@ -107,6 +108,9 @@ class CpanelApp(App[int]):
         self.allowed: dict[str, bool] = {}
         self.flash_text = Text("")
         self.first_frame_at: float | None = None
+        self._building: set[str] = set()  # panes with a build running
+        self._build_again: set[str] = set()  # … and data changed since it started
+        self._gc_frozen: set[str] = set()
 
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -138,7 +142,8 @@ class CpanelApp(App[int]):
         self.set_keymap(self.settings.keys)
         self._show_prompt(self.command_box, False)
         self._show_prompt(self.filter_box, False)
-        self._switch(self.crumbs[-1])
+        # The first frame comes first; the caches (a 5,000-pod list) open right after it.
+        self.call_after_refresh(self._switch, self.crumbs[-1])
         self.set_interval(AGE_TICK, self._tick)
         self.set_interval(self.settings.prometheus.refresh_seconds, self._refresh_prometheus)
         self.set_interval(self.settings.linode.refresh_seconds, self._refresh_linode)
@@ -165,6 +170,11 @@ class CpanelApp(App[int]):
     # -- data ---------------------------------------------------------------------------
     def on_changed(self, message: Changed) -> None:
         self.hub.handled(message.source)
+        if message.source.startswith("kube/") and message.source not in self._gc_frozen:
+            # Thousands of cached objects live as long as the app: move them out of the
+            # collector's way, or full collections stall scrolling for 200+ ms.
+            self._gc_frozen.add(message.source)
+            gc.freeze()
         if message.source in self.pane.sources():
             self._rebuild(self.pane)
         self._show_header()
@@ -174,15 +184,25 @@ class CpanelApp(App[int]):
         self._show_header()
 
     def _rebuild(self, pane: Pane) -> None:
+        """Build the pane's view in a thread. A thread cannot be cancelled, so while one
+        build runs, changes only ask for one more after it (never two builds at once)."""
+        if pane.pane_id in self._building:
+            self._build_again.add(pane.pane_id)
+            return
         for kind in pane.kinds:  # opens the caches on first use
             self.hub.cache(kind)
-        self.run_worker(partial(pane.build, self.clock()), thread=True, exclusive=True,
+        self._building.add(pane.pane_id)
+        self.run_worker(partial(pane.build, self.clock()), thread=True,
                         group=f"build-{pane.pane_id}", name=pane.pane_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if not worker.group.startswith("build-"):
+        if not worker.group.startswith("build-") or not worker.is_finished:
             return
+        self._building.discard(worker.name)
+        if worker.name in self._build_again:
+            self._build_again.discard(worker.name)
+            self._rebuild(self.panes[worker.name])
         if event.state is WorkerState.SUCCESS:
             pane = self.panes[worker.name]
             if not pane.is_mounted:  # the app is closing
@@ -435,6 +455,8 @@ class CpanelApp(App[int]):
 
     # -- actions ------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":
+            return isinstance(self.pane, TablePane)
         if action in {b.action for b in keymap.PANE}:
             pane = self.pane
             if action not in pane.offers:

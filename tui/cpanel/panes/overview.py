@@ -75,9 +75,10 @@ class OverviewPane(Pane):
     ]
 
     def compose(self) -> ComposeResult:
+        # Kept by pane id: a build can land while the app tears the DOM down.
+        self.cards = {pane: CardWidget(pane) for pane in ORDER}
         with Grid(id="cards"):
-            for pane in ORDER:
-                yield CardWidget(pane)
+            yield from self.cards.values()
 
     def build(self, now: float) -> tuple[Card, ...]:
         hub = self.hub
@@ -107,7 +108,7 @@ class OverviewPane(Pane):
 
     def show(self, model: tuple[Card, ...]) -> None:
         for card in model:
-            self.query_one(f"#card-{card.pane}", CardWidget).show(card)
+            self.cards[card.pane].show(card)
 
     def focus_main(self) -> None:
         focused = self.app.focused
@@ -115,7 +116,7 @@ class OverviewPane(Pane):
             self.take_focus(self.query_one(CardWidget))
 
     def action_move(self, step: int) -> None:
-        cards = list(self.query(CardWidget))
+        cards = list(self.cards.values())
         focused = self.app.focused
         index = cards.index(focused) if focused in cards else 0
         target = index + step

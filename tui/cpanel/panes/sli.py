@@ -52,6 +52,11 @@ class SliPane(Pane):
         budget = Text(f"Error budget: {r.budget_total_minutes:.2f} min per {r.window_days} d, ")
         if r.budget_left_minutes is None:
             budget.append("left unknown", style="dim")
+        elif r.budget_left_minutes < 0:
+            spent = r.budget_total_minutes - r.budget_left_minutes
+            budget.append(f"overspent by {-r.budget_left_minutes:.2f} min "
+                          f"({spent:.2f} min spent, {spent / r.budget_total_minutes:.1f}×)",
+                          style=TEXT_STYLE[r.severity])
         else:
             budget.append(f"{r.budget_left_minutes:.2f} min ({percent(r.budget_left_ratio)}) left",
                           style=TEXT_STYLE[r.severity])

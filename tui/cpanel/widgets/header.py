@@ -82,7 +82,7 @@ class HeaderBar(Static):
         if left is None:
             return Text("-", style="dim")
         if left < 0:  # overspent: say by how much, not "-20825% left"
-            return Text(f"spent {1 - left:.1f}× over", style="bold red")
+            return Text(f"overspent: {1 - left:.1f}× the budget", style="bold red")
         return Text(f"{percent(left)} left", style="yellow" if left < 0.25 else "green")
 
     @staticmethod

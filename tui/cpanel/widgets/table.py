@@ -45,6 +45,11 @@ class Row:
     data: Any = None  # the view row behind it, for actions
 
     @cached_property
+    def widths(self) -> tuple[int, ...]:
+        """Each cell's width on screen, measured once per row (rows are reused)."""
+        return tuple(c.cell_len if isinstance(c, Text) else cell_len(c) for c in self.cells)
+
+    @cached_property
     def search_text(self) -> str:
         """What `/` matches: the key and every cell, one per line (so ^…$ anchors a cell)."""
         cells = (c.plain if isinstance(c, Text) else c for c in self.cells)
@@ -108,8 +113,16 @@ class ResourceTable(ScrollView, can_focus=True):
 
     # -- data ---------------------------------------------------------------------------
     def set_rows(self, rows: Sequence[Row]) -> None:
-        """Replace the contents by key: unchanged rows stay, the cursor keeps its row."""
+        """Replace the contents by key: unchanged rows stay, the cursor keeps its row.
+        Column widths follow all rows, not the filtered ones, so a filter does not make
+        the columns jump."""
         self._all = {row.key: row for row in rows}
+        widths = [cell_len(c.title) + 1 for c in self.columns]  # room for the sort arrow
+        for row in rows:
+            for i, n in enumerate(row.widths):
+                if n > widths[i]:
+                    widths[i] = n
+        self._widths = [min(w, c.max_width) for w, c in zip(widths, self.columns, strict=True)]
         self._refilter()
 
     def set_filter(self, predicate: Callable[[Row], bool] | None) -> None:
@@ -156,13 +169,6 @@ class ResourceTable(ScrollView, can_focus=True):
             rows = present + missing
         self._visible = rows
         self._index = {row.key: i for i, row in enumerate(rows)}
-        widths = [cell_len(c.title) + 1 for c in self.columns]  # room for the sort arrow
-        for row in rows:
-            for i, cell in enumerate(row.cells):
-                n = cell.cell_len if isinstance(cell, Text) else cell_len(cell)
-                if n > widths[i]:
-                    widths[i] = n
-        self._widths = [min(w, c.max_width) for w, c in zip(widths, self.columns, strict=True)]
         width = sum(self._widths) + GAP * len(self._widths)
         self.virtual_size = Size(width, len(rows) + 1)
         new = self._index.get(self._cursor_key, None) if self._cursor_key else None

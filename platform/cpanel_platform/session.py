@@ -12,13 +12,13 @@ from dataclasses import replace
 
 from kubernetes.client import VersionApi
 
-from cpanel_platform import config, keel
+from cpanel_platform import config, keel_source
 from cpanel_platform.freshness import Freshness, State
-from cpanel_platform.keel import KeelSource
+from cpanel_platform.keel_source import KeelSource
 from cpanel_platform.kube.actions import AccessCache
 from cpanel_platform.kube.client import KubeTarget, connect
 from cpanel_platform.kube.watchcache import Caches
-from cpanel_platform.linode import LinodeSource
+from cpanel_platform.linode_source import LinodeSource
 from cpanel_platform.prom import client as prom
 
 _RANK = {State.LIVE: 0, State.CONNECTING: 1, State.RECONNECTING: 2, State.STALE: 3}
@@ -47,7 +47,7 @@ class Session:
             api_server=self.target.server,
         )
         self.keel = KeelSource(
-            keel.resolve(settings, env, self.target),
+            keel_source.resolve(settings, env, self.target),
             settings.keel.username or env.get("KEEL_USERNAME"),
             env.get("KEEL_PASSWORD"),
         )

@@ -9,12 +9,11 @@ import httpx
 import pytest
 from cpanel_platform.config import Settings
 from cpanel_platform.freshness import State
-from cpanel_platform.keel import (
+from cpanel_platform.keel import Approval, KeelSnapshot
+from cpanel_platform.keel_source import (
     BAD_CREDENTIALS,
     PROXY_CANNOT_AUTH,
-    Approval,
     KeelError,
-    KeelSnapshot,
     KeelSource,
     resolve,
 )

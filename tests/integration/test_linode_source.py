@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import requests
-from cpanel_platform import linode
+from cpanel_platform import linode, linode_source
 from cpanel_platform.freshness import State
-from cpanel_platform.linode import LinodeSource
+from cpanel_platform.linode_source import LinodeSource
 from cpanel_platform.sandbox.linodeapi import LinodeServer, LinodeState, ManualClock
 from cpanel_platform.sandbox.linodeapi.ratelimit import RateLimiter
 
@@ -78,7 +78,7 @@ def test_no_token_is_stale_without_any_request(
     source = LinodeSource(None, sandbox.env["LINODE_API_URL"])
     assert source.refresh() == linode.LinodeSnapshot(None, (), ())
     assert source.freshness.state is State.STALE
-    assert source.freshness.reason == linode.NO_TOKEN
+    assert source.freshness.reason == linode_source.NO_TOKEN
 
 
 def test_a_rejected_token_is_stale(sandbox: Sandbox) -> None:

@@ -12,12 +12,9 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpanel_platform import config
-from cpanel_platform.kube import actions
-from cpanel_platform.kube.client import KubeConfigError
-from cpanel_platform.session import Session
 from cpanel_platform.views.describe import describe
 from cpanel_platform.views.filtering import FilterError, parse_filter
 from cpanel_platform.views.header import header_info
@@ -40,6 +37,9 @@ from cpanel.screens.logs import LogsScreen
 from cpanel.screens.text import TextScreen
 from cpanel.widgets.header import HeaderBar
 from cpanel.widgets.table import ResourceTable
+
+if TYPE_CHECKING:
+    from cpanel_platform.session import Session
 
 AGE_TICK = 2.0  # seconds between rebuilds that only move ages on, as K9s refreshes
 DESTRUCTIVE = frozenset({"delete", "restart", "recycle"})
@@ -88,19 +88,21 @@ class CpanelApp(App[int]):
         start_pane: str = "overview",
         session: Session | None = None,
     ) -> None:
-        """`session` replaces the one built from the kubeconfig (tests give a fake)."""
+        """`session` replaces the one built from the kubeconfig (tests give a fake).
+        Otherwise the session is built after the first frame, in a thread: it loads the
+        Kubernetes, Linode and Prometheus clients, which take longer to import than the
+        whole first frame may."""
         super().__init__()
         self.settings = settings
         self.kubeconfig = kubeconfig
+        self.context = context
         self.clock = clock
         self.readonly = readonly or settings.readonly
         self.sort_keys = {k: v for k, v in settings.keys.items() if k.startswith("sort_")}
-        self.session = session or Session(settings, kubeconfig=kubeconfig, context=context)
-        if namespace is None:
-            namespace = settings.namespace
-        if namespace is None:
-            namespace = self.session.target.namespace
-        self.hub = Hub(self, self.session, namespace or None)
+        self.session: Session | None = session
+        # None: the context's namespace, known once the session is; "": all namespaces.
+        self.namespace_choice = namespace if namespace is not None else settings.namespace
+        self.hub = Hub(self, session, None)
         self.panes: dict[str, Pane] = {cls.pane_id: cls(self.hub) for cls in PANES}
         self.aliases = {a: cls.pane_id for cls in PANES for a in (cls.pane_id, *cls.aliases)}
         self.crumbs: list[str] = [start_pane]
@@ -142,8 +144,34 @@ class CpanelApp(App[int]):
         self.set_keymap(self.settings.keys)
         self._show_prompt(self.command_box, False)
         self._show_prompt(self.filter_box, False)
-        # The first frame comes first; the caches (a 5,000-pod list) open right after it.
-        self.call_after_refresh(self._switch, self.crumbs[-1])
+        # The first frame comes first; the session and its caches (a 5,000-pod list)
+        # follow it.
+        self.call_after_refresh(self._first_frame)
+        if self.session is None:
+            self._connect()
+        else:
+            self.call_after_refresh(self._connected, self.session)
+
+    def _first_frame(self) -> None:
+        self.first_frame_at = time.monotonic()
+
+    @work(thread=True, group="connect")
+    def _connect(self) -> None:
+        from cpanel_platform.kube.client import KubeConfigError
+        from cpanel_platform.session import Session
+
+        try:
+            session = Session(self.settings, kubeconfig=self.kubeconfig, context=self.context)
+        except (KubeConfigError, config.ConfigError) as err:
+            self.call_from_thread(self.exit, 1, 1, f"error: {err}")
+            return
+        self.call_from_thread(self._connected, session)
+
+    def _connected(self, session: Session) -> None:
+        self.session = self.hub.session = session
+        namespace = self.namespace_choice
+        self.hub.namespace = (session.target.namespace if namespace is None else namespace) or None
+        self._switch(self.crumbs[-1])
         self.set_interval(AGE_TICK, self._tick)
         self.set_interval(self.settings.prometheus.refresh_seconds, self._refresh_prometheus)
         self.set_interval(self.settings.linode.refresh_seconds, self._refresh_linode)
@@ -152,13 +180,16 @@ class CpanelApp(App[int]):
         self._refresh_keel()
         self._server_version()
         self._check_access()
-        self.call_after_refresh(self._first_frame)
-
-    def _first_frame(self) -> None:
-        self.first_frame_at = time.monotonic()
 
     def on_unmount(self) -> None:
-        self.hub.close()
+        if self.session is not None:
+            self.hub.close()
+
+    @property
+    def api(self) -> Any:
+        """The Kubernetes client of the session (actions run once connected)."""
+        assert self.session is not None
+        return self.session.target.api
 
     @property
     def pane(self) -> Pane:
@@ -186,6 +217,8 @@ class CpanelApp(App[int]):
     def _rebuild(self, pane: Pane) -> None:
         """Build the pane's view in a thread. A thread cannot be cancelled, so while one
         build runs, changes only ask for one more after it (never two builds at once)."""
+        if self.session is None:
+            return
         if pane.pane_id in self._building:
             self._build_again.add(pane.pane_id)
             return
@@ -231,6 +264,9 @@ class CpanelApp(App[int]):
 
     @work(thread=True, group="access")
     def _check_access(self) -> None:
+        from cpanel_platform.kube import actions
+
+        assert self.session is not None
         ns = self.hub.namespace
         allowed = {}
         for action, (verb, resource, group, sub) in ACCESS.items():
@@ -244,6 +280,8 @@ class CpanelApp(App[int]):
         self.call_from_thread(self.refresh_bindings)
 
     def _show_header(self) -> None:
+        if self.session is None:
+            return
         info = header_info(
             self.session.target.context, self.session.target.user, self.hub.linode,
             self.hub.server_version, self.hub.results, self.settings.slo.target,
@@ -292,7 +330,8 @@ class CpanelApp(App[int]):
             self._refresh_prometheus()
         if pane.keel:
             self._refresh_keel()
-        pane.focus_main()
+        if not (self.command_box.display or self.filter_box.display):
+            pane.focus_main()  # but never out of a prompt the user is typing in
         self._show_title()
         self._show_header()
         self.refresh_bindings()
@@ -435,6 +474,9 @@ class CpanelApp(App[int]):
         self._check_access()
 
     def switch_context(self, context: str) -> None:
+        from cpanel_platform.kube.client import KubeConfigError
+        from cpanel_platform.session import Session
+
         try:
             session = Session(self.settings, kubeconfig=self.kubeconfig, context=context)
         except KubeConfigError as err:
@@ -481,7 +523,9 @@ class CpanelApp(App[int]):
 
     @work(thread=True, group="describe")
     def _describe(self, ref: ObjectRef) -> None:
-        api = self.session.target.api
+        from cpanel_platform.kube import actions
+
+        api = self.api
         try:
             obj = self.hub.cache(ref.kind).get(ref.namespace, ref.name)
             if obj is None:
@@ -500,8 +544,10 @@ class CpanelApp(App[int]):
 
     @work(thread=True, group="yaml")
     def _yaml(self, ref: ObjectRef) -> None:
+        from cpanel_platform.kube import actions
+
         try:
-            text = actions.get_yaml(self.session.target.api, ref.kind, ref.namespace, ref.name)
+            text = actions.get_yaml(self.api, ref.kind, ref.namespace, ref.name)
         except actions.KubeActionError as err:
             self.call_from_thread(self.flash, f"yaml: {err}", True)
             return
@@ -510,7 +556,7 @@ class CpanelApp(App[int]):
 
     def action_logs(self) -> None:
         if ref := self._ref():
-            self.push_screen(LogsScreen(self.session.target.api, ref.namespace, ref.name,
+            self.push_screen(LogsScreen(self.api, ref.namespace, ref.name,
                                         ref.container))
 
     def action_delete(self) -> None:
@@ -521,7 +567,7 @@ class CpanelApp(App[int]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._act(f"deleted {what}", actions.delete, ref.kind, ref.namespace, ref.name)
+                self._act(f"deleted {what}", "delete", ref.kind, ref.namespace, ref.name)
 
         self.push_screen(ConfirmScreen("Delete", f"Delete {what}?"), answered)
 
@@ -539,7 +585,7 @@ class CpanelApp(App[int]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._act(f"restarted {what}", actions.restart_rollout, kind, namespace, name)
+                self._act(f"restarted {what}", "restart_rollout", kind, namespace, name)
 
         self.push_screen(
             ConfirmScreen("Restart", f"Restart the rollout of {what}?\n"
@@ -550,9 +596,12 @@ class CpanelApp(App[int]):
         self.flash("recycling pools arrives with the operations work", error=True)
 
     @work(thread=True, group="act")
-    def _act(self, done: str, fn: Callable[..., Any], *args: Any) -> None:
+    def _act(self, done: str, action: str, *args: Any) -> None:
+        """Run `cpanel_platform.kube.actions.<action>` and say how it went."""
+        from cpanel_platform.kube import actions
+
         try:
-            fn(self.session.target.api, *args)
+            getattr(actions, action)(self.api, *args)
         except actions.KubeActionError as err:
             self.call_from_thread(self.flash, f"failed: {err}", True)
             return

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpanel_platform.freshness import Freshness
 from cpanel_platform.keel import KeelSnapshot
 from cpanel_platform.kube.kinds import Kind
-from cpanel_platform.kube.watchcache import WatchCache
 from cpanel_platform.linode import LinodeSnapshot
 from cpanel_platform.prom.results import Results
-from cpanel_platform.session import Session
 from textual.app import App
 from textual.message import Message
+
+if TYPE_CHECKING:  # the session's clients load after the first frame
+    from cpanel_platform.kube.watchcache import WatchCache
+    from cpanel_platform.session import Session
 
 
 class Changed(Message):
@@ -31,7 +33,8 @@ class Changed(Message):
 
 
 class Hub:
-    def __init__(self, app: App[Any], session: Session, namespace: str | None) -> None:
+    def __init__(self, app: App[Any], session: Session | None, namespace: str | None) -> None:
+        """`session` may come later (the app connects after its first frame)."""
         self.app = app
         self.session = session
         self.namespace = namespace  # None: all namespaces
@@ -44,10 +47,16 @@ class Hub:
         self._subscribed: dict[int, Any] = {}
         self.last_change = 0.0  # monotonic time of the last change seen (for benchmarks)
 
+    @property
+    def connected(self) -> Session:
+        """The session; the app asks for data only once it is connected."""
+        assert self.session is not None, "no data before the session is connected"
+        return self.session
+
     # -- Kubernetes ---------------------------------------------------------------------
     def cache(self, kind: Kind) -> WatchCache:
         """The shared watch cache of `kind` in the current namespace scope."""
-        cache = self.session.caches.get(kind, self.namespace if kind.namespaced else None)
+        cache = self.connected.caches.get(kind, self.namespace if kind.namespaced else None)
         if id(cache) not in self._subscribed:
             self._subscribed[id(cache)] = cache.subscribe(self._on_cache)
         return cache
@@ -79,22 +88,22 @@ class Hub:
 
     # -- the others (called from thread workers) ----------------------------------------
     def refresh_prometheus(self, visible: set[str]) -> None:
-        self.results = self.session.prom.refresh(visible)
+        self.results = self.connected.prom.refresh(visible)
         self.notify_changed("prometheus")
 
     def refresh_linode(self) -> None:
-        self.linode = self.session.linode.refresh()
+        self.linode = self.connected.linode.refresh()
         self.notify_changed("linode")
 
     def refresh_keel(self) -> None:
-        self.keel = self.session.keel.refresh()
+        self.keel = self.connected.keel.refresh()
         self.notify_changed("keel")
 
     def freshness(self) -> list[Freshness]:
-        return self.session.freshness()
+        return self.connected.freshness()
 
     def close(self) -> None:
         for unsubscribe in self._subscribed.values():
             unsubscribe()
         self._subscribed.clear()
-        self.session.close()
+        self.connected.close()

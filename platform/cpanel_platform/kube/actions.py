@@ -7,15 +7,17 @@ import codecs
 import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 import yaml
-from kubernetes.client import ApiClient
 
 from . import rest
 from .kinds import DAEMONSETS, DEPLOYMENTS, EVENTS, PODS, STATEFULSETS, Kind
 from .rest import ApiError, TransportError
+
+if TYPE_CHECKING:  # the kubernetes client is heavy to import; only its type is used
+    from kubernetes.client import ApiClient
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 _ROLLOUT_KINDS = (DEPLOYMENTS, STATEFULSETS, DAEMONSETS)

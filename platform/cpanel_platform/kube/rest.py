@@ -13,12 +13,14 @@ import json
 import socket
 import ssl
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import urllib3
-from kubernetes.client import ApiClient
 from urllib3.exceptions import HTTPError as Urllib3Error
+
+if TYPE_CHECKING:  # the kubernetes client is heavy to import; only its type is used
+    from kubernetes.client import ApiClient
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0

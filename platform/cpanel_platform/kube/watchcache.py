@@ -14,15 +14,17 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
-from kubernetes.client import ApiClient
 
 from ..freshness import Freshness, State
 from . import rest
 from .kinds import Kind
 from .rest import ApiError, TransportError
+
+if TYPE_CHECKING:  # the kubernetes client is heavy to import; only its type is used
+    from kubernetes.client import ApiClient
 
 log = logging.getLogger(__name__)
 

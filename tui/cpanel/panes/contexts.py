@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from cpanel_platform.kube.client import KubeConfigError, contexts
-
 from cpanel.panes.base import TablePane
 from cpanel.widgets.table import Column, Row
 
@@ -16,6 +14,8 @@ class ContextsPane(TablePane):
     columns = (Column("name", "NAME", 60), Column("current", "CURRENT"))
 
     def build(self, now: float) -> list[Row]:
+        from cpanel_platform.kube.client import KubeConfigError, contexts
+
         try:
             names, _ = contexts(self.app.kubeconfig)  # type: ignore[attr-defined]
         except KubeConfigError as err:

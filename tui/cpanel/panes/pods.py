@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cpanel_platform.kube.actions import owner_workload
 from cpanel_platform.kube.kinds import PODS, REPLICASETS, Kind
 from cpanel_platform.views.common import age, size
 from cpanel_platform.views.pods import PodRow, pod_rows
@@ -95,6 +94,8 @@ class PodsPane(TablePane):
         return ObjectRef(PODS, pod.namespace, pod.name)
 
     def restart_target(self, ref: ObjectRef) -> tuple[Kind, str, str] | None:
+        from cpanel_platform.kube.actions import owner_workload
+
         pod = self.hub.cache(PODS).get(ref.namespace, ref.name)
         if pod is None:
             return None

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cpanel_platform.kube.actions import KubeActionError, LogStream, stream_logs
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +12,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
 from cpanel.keymap import LOGS
+
+if TYPE_CHECKING:  # loaded with the session, after the first frame
+    from cpanel_platform.kube.actions import LogStream
 
 KEEP = 5000  # lines kept for re-wrapping; the stream starts from the last 200
 
@@ -77,6 +79,8 @@ class LogsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="logs")
     def _follow(self) -> None:
+        from cpanel_platform.kube.actions import KubeActionError, stream_logs
+
         try:
             stream = stream_logs(
                 self.api, self.namespace, self.pod, container=self.container,

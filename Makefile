@@ -30,7 +30,7 @@ demo-down: $(STAMP)
 	$(BIN)/cpanel sandbox down
 
 lint: $(STAMP)
-	$(BIN)/ruff check tui platform tests
+	$(BIN)/ruff check tui platform tests tools
 	$(BIN)/lint-imports
 
 test: lint prometheus

@@ -30,7 +30,7 @@ class VolumesPane(TablePane):
     linode = True
     detail_height = 3
     columns = (
-        Column("claim", "CLAIM", 36, sort_letter="C"),
+        Column("claim", "CLAIM", 30, sort_letter="C"),
         Column("volume", "VOLUME", 10, sort_letter="V"),
         Column("device", "NODE:DEVICE", 32, sort_letter="D"),
         Column("used", "USED", align="right", sort_letter="E"),
@@ -79,12 +79,12 @@ class VolumesPane(TablePane):
     def detail(self, row: Row) -> RenderableType:
         v: VolumeRow = row.data
         text = Text(f"{v.namespace}/{v.claim}", style="bold")
+        if v.saturated:
+            text.append("  SATURATED: utilisation ≥ 90%", style="bold red")
         text.append(f"  {v.phase}  class {v.storage_class or '-'}  PV {v.pv or '-'}\n")
         text.append(f"Linode volume {v.volume_id or '-'} {v.volume_label or ''}  "
                     f"device {v.device_path or '-'}  used {size(v.used_bytes)} "
                     f"of {size(v.capacity_bytes)}")
-        if v.saturated:
-            text.append("   SATURATED: utilisation ≥ 90%", style="bold red")
         if v.note:
             text.append(f"\n{v.note}", style="yellow")
         if self.view is not None and not self.view.metrics:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import pytest
-from cpanel import app as app_module
 from cpanel.app import CpanelApp
 from cpanel.screens.help import HelpScreen
 from cpanel.screens.text import TextScreen
@@ -120,10 +118,3 @@ def test_the_fakes_offer_what_the_real_classes_do(real: type, fake: object) -> N
     lifecycle = {"start", "stop", "halt", "join"}
     missing = {n for n in dir(real) if not n.startswith("_")} - lifecycle - set(dir(fake))
     assert not missing, f"{type(fake).__name__} lacks {sorted(missing)}"
-
-
-def test_the_fake_is_patched_where_the_app_reaches_the_api() -> None:
-    """The describe screen reads events through this name; if it moved, the describe
-    snapshot would show an error instead."""
-    source = Path(app_module.__file__).read_text()
-    assert "actions.related_events(" in source

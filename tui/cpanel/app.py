@@ -33,7 +33,6 @@ from cpanel.panes.base import ObjectRef, Pane, TablePane
 from cpanel.panes.registry import PANES
 from cpanel.screens.confirm import ConfirmScreen
 from cpanel.screens.help import HelpScreen
-from cpanel.screens.logs import LogsScreen
 from cpanel.screens.text import TextScreen
 from cpanel.widgets.header import HeaderBar
 from cpanel.widgets.table import ResourceTable
@@ -146,6 +145,9 @@ class CpanelApp(App[int]):
         self._show_prompt(self.filter_box, False)
         # The first frame comes first; the session and its caches (a 5,000-pod list)
         # follow it.
+        self.header_bar.update(Text(f"Connecting to {self.context or 'the current context'}…",
+                                    style="dim"))
+        self._show_title()
         self.call_after_refresh(self._first_frame)
         if self.session is None:
             self._connect()
@@ -555,6 +557,8 @@ class CpanelApp(App[int]):
         self.call_from_thread(self.push_screen, TextScreen(title, text, yaml=True))
 
     def action_logs(self) -> None:
+        from cpanel.screens.logs import LogsScreen  # RichLog's import is kept off the start
+
         if ref := self._ref():
             self.push_screen(LogsScreen(self.api, ref.namespace, ref.name,
                                         ref.container))

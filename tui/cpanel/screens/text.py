@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import RenderableType
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -23,9 +22,11 @@ class TextScreen(Screen[None]):
     def __init__(self, title: str, text: str, yaml: bool = False) -> None:
         super().__init__()
         self.title_text = title
-        self.body: RenderableType = (
-            Syntax(text, "yaml", theme="ansi_dark", background_color="default") if yaml else text
-        )
+        self.body: RenderableType = text
+        if yaml:
+            from rich.syntax import Syntax  # Pygments: loaded when YAML is first shown
+
+            self.body = Syntax(text, "yaml", theme="ansi_dark", background_color="default")
         self.text = text
 
     def compose(self) -> ComposeResult:

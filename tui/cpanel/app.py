@@ -203,11 +203,6 @@ class CpanelApp(App[int]):
     # -- data ---------------------------------------------------------------------------
     def on_changed(self, message: Changed) -> None:
         self.hub.handled(message.source)
-        if message.source.startswith("kube/") and message.source not in self._gc_frozen:
-            # Thousands of cached objects live as long as the app: move them out of the
-            # collector's way, or full collections stall scrolling for 200+ ms.
-            self._gc_frozen.add(message.source)
-            gc.freeze()
         if message.source in self.pane.sources():
             self._rebuild(self.pane)
         self._show_header()
@@ -243,6 +238,13 @@ class CpanelApp(App[int]):
             if not pane.is_mounted:  # the app is closing
                 return
             pane.show(worker.result)
+            if pane.pane_id not in self._gc_frozen and self.hub.synced(*pane.kinds):
+                # After a pane's first view, thousands of cached objects and rows live on:
+                # move them out of the collector's way, or its full collections stall
+                # scrolling for 200 ms at 5,000 pods. Once per pane, so that little else
+                # (which could later become cyclic garbage) is frozen with them.
+                self._gc_frozen.add(pane.pane_id)
+                gc.freeze()
             if pane is self.pane:
                 self._show_title()
         elif event.state is WorkerState.ERROR:

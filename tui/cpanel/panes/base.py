@@ -105,10 +105,10 @@ class TablePane(Pane):
     def apply_filter(self, predicate: Filter | None) -> None:
         if predicate is None:
             self.table.set_filter(None)
-        else:
-            self.table.set_filter(
-                lambda row: predicate.matches(row.search_text, dict(row.labels))
-            )
+        elif predicate.mode == "labels":
+            self.table.set_filter(lambda row: predicate.matches("", dict(row.labels)))
+        else:  # text only: no labels mapping built per row and keystroke
+            self.table.set_filter(lambda row: predicate.matches(row.search_text))
         self._update_detail()
 
     def summary(self) -> str:

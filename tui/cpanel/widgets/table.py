@@ -17,6 +17,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -57,6 +58,7 @@ class Row:
 
 
 GAP = 2  # spaces between columns
+STRIPS_KEPT = 512  # drawn rows kept: a few screens' worth
 
 
 class ResourceTable(ScrollView, can_focus=True):
@@ -108,6 +110,7 @@ class ResourceTable(ScrollView, can_focus=True):
         self._sort_column: int | None = None
         self._sort_reverse = False
         self._cursor_key: str | None = None
+        self._strips: LRUCache[tuple[Any, ...], tuple[Row, Strip]] = LRUCache(STRIPS_KEPT)
         self.sort_letters = self._assign_letters(sort_keys or {})
         self._letter_to_column = {v: k for k, v in self.sort_letters.items()}
 
@@ -122,7 +125,10 @@ class ResourceTable(ScrollView, can_focus=True):
             for i, n in enumerate(row.widths):
                 if n > widths[i]:
                     widths[i] = n
-        self._widths = [min(w, c.max_width) for w, c in zip(widths, self.columns, strict=True)]
+        widths = [min(w, c.max_width) for w, c in zip(widths, self.columns, strict=True)]
+        if widths != self._widths:
+            self._strips.clear()
+        self._widths = widths
         self._refilter()
 
     def set_filter(self, predicate: Callable[[Row], bool] | None) -> None:
@@ -253,6 +259,17 @@ class ResourceTable(ScrollView, can_focus=True):
         return self._strip(cells, self.rich_style + style)
 
     def _row_strip(self, row: Row, selected: bool) -> Strip:
+        """A row's line, drawn once and kept while the row object, its column widths and
+        the styles stay (rows are immutable and reused across updates)."""
+        key = (id(row), selected, selected and self.has_focus, self.rich_style)
+        cached = self._strips.get(key)
+        if cached is not None and cached[0] is row:  # the same object, not a reused id
+            return cached[1]
+        strip = self._draw_row(row, selected)
+        self._strips[key] = (row, strip)
+        return strip
+
+    def _draw_row(self, row: Row, selected: bool) -> Strip:
         base = self.rich_style
         if row.style:
             base = base + Style.parse(row.style)

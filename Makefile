@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-down test lint bench clean prometheus screenshots
+.PHONY: demo demo-down test lint bench clean prometheus screenshots screenshot-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,13 @@ test: lint prometheus
 
 # PNGs of every pane and of two incidents, from a seeded sandbox (tools/screenshots.py);
 # about 6 minutes, most of it waiting for the cdn-off incident to saturate a volume.
-screenshots: $(STAMP) prometheus
+# cairosvg draws with the system's cairo, in DejaVu Sans Mono.
+screenshot-deps:
+	@ldconfig -p | grep -q libcairo.so.2 && test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf || { \
+		apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libcairo2 fonts-dejavu-core; }
+
+screenshots: $(STAMP) prometheus screenshot-deps
 	$(BIN)/python tools/screenshots.py
 
 # The API emulator at scale, then the dashboard's own figures (each against its targets).

@@ -15,61 +15,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cpanel_platform import config
-from cpanel_platform.views.describe import describe
 from cpanel_platform.views.filtering import FilterError, parse_filter
 from cpanel_platform.views.header import header_info
 from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.suggester import Suggester
 from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from cpanel import commands, keymap
 from cpanel.hub import Changed, Hub
-from cpanel.panes.base import ObjectRef, Pane, TablePane
+from cpanel.object_actions import ACCESS, ObjectActions
+from cpanel.panes.base import Pane, TablePane
 from cpanel.panes.registry import PANES
-from cpanel.screens.confirm import ConfirmScreen
 from cpanel.screens.help import HelpScreen
-from cpanel.screens.text import TextScreen
 from cpanel.widgets.header import HeaderBar
+from cpanel.widgets.prompt import AliasSuggester, CommandInput
 from cpanel.widgets.table import ResourceTable
 
 if TYPE_CHECKING:
     from cpanel_platform.session import Session
 
 AGE_TICK = 2.0  # seconds between rebuilds that only move ages on, as K9s refreshes
-DESTRUCTIVE = frozenset({"delete", "restart", "recycle"})
-# What each pane action needs from RBAC: (verb, resource, group, subresource). Delete is
-# offered on pods only; restart patches the owning Deployment (or StatefulSet/DaemonSet).
-ACCESS = {
-    "delete": ("delete", "pods", "", ""),
-    "restart": ("patch", "deployments", "apps", ""),
-    "logs": ("get", "pods", "", "log"),
-}
-
-
-class CommandInput(Input):
-    """The `:` line; tab takes the suggested completion, as right-arrow does."""
-
-    BINDINGS = [Binding("tab", "cursor_right", "Complete", show=False, priority=True,
-                        id="command_complete")]
-
-
-class AliasSuggester(Suggester):
-    """Completes the command line from the panes' aliases."""
-
-    def __init__(self, aliases: dict[str, str]) -> None:
-        super().__init__(use_cache=False)
-        self.aliases = aliases
-
-    async def get_suggestion(self, value: str) -> str | None:
-        return commands.complete(value, self.aliases)
-
-
-class CpanelApp(App[int]):
+class CpanelApp(ObjectActions, App[int]):
     CSS_PATH = "cpanel.tcss"
     TITLE = "cpanel"
     BINDINGS = [*keymap.GLOBAL, *keymap.PANE]
@@ -498,120 +467,6 @@ class CpanelApp(App[int]):
         self._check_access()
         self.crumbs = ["overview"]
         self._switch("overview")
-
-    # -- actions ------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "filter":
-            return isinstance(self.pane, TablePane)
-        if action in {b.action for b in keymap.PANE}:
-            pane = self.pane
-            if action not in pane.offers:
-                return False
-            if action in DESTRUCTIVE and self.readonly:
-                return False
-            if action == "recycle":
-                return None  # shown, disabled: recycling arrives with the operations work
-            if action in ACCESS and not self.allowed.get(action, False):
-                return False
-        return True
-
-    def _ref(self) -> ObjectRef | None:
-        ref = self.pane.current_ref()
-        if ref is None:
-            self.flash("nothing selected", error=True)
-        return ref
-
-    def action_describe(self) -> None:
-        if ref := self._ref():
-            self._describe(ref)
-
-    @work(thread=True, group="describe")
-    def _describe(self, ref: ObjectRef) -> None:
-        from cpanel_platform.kube import actions
-
-        api = self.api
-        try:
-            obj = self.hub.cache(ref.kind).get(ref.namespace, ref.name)
-            if obj is None:
-                raise actions.KubeActionError(f"{ref.name} is gone")
-            events = actions.related_events(api, obj)
-        except actions.KubeActionError as err:
-            self.call_from_thread(self.flash, f"describe: {err}", True)
-            return
-        text = describe(obj, events, self.clock())
-        title = f"Describe {ref.kind.kind} {ref.namespace + '/' if ref.namespace else ''}{ref.name}"
-        self.call_from_thread(self.push_screen, TextScreen(title, text))
-
-    def action_yaml(self) -> None:
-        if ref := self._ref():
-            self._yaml(ref)
-
-    @work(thread=True, group="yaml")
-    def _yaml(self, ref: ObjectRef) -> None:
-        from cpanel_platform.kube import actions
-
-        try:
-            text = actions.get_yaml(self.api, ref.kind, ref.namespace, ref.name)
-        except actions.KubeActionError as err:
-            self.call_from_thread(self.flash, f"yaml: {err}", True)
-            return
-        title = f"YAML {ref.kind.kind} {ref.namespace + '/' if ref.namespace else ''}{ref.name}"
-        self.call_from_thread(self.push_screen, TextScreen(title, text, yaml=True))
-
-    def action_logs(self) -> None:
-        from cpanel.screens.logs import LogsScreen  # RichLog's import is kept off the start
-
-        if ref := self._ref():
-            self.push_screen(LogsScreen(self.api, ref.namespace, ref.name,
-                                        ref.container))
-
-    def action_delete(self) -> None:
-        ref = self._ref()
-        if ref is None or self.readonly:
-            return
-        what = f"{ref.kind.kind} {ref.namespace}/{ref.name}"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._act(f"deleted {what}", "delete", ref.kind, ref.namespace, ref.name)
-
-        self.push_screen(ConfirmScreen("Delete", f"Delete {what}?"), answered)
-
-    def action_restart(self) -> None:
-        ref = self._ref()
-        if ref is None or self.readonly:
-            return
-        owner = self.pane.restart_target(ref)
-        if owner is None:
-            self.flash(f"{ref.name} has no Deployment, StatefulSet or DaemonSet to restart",
-                       error=True)
-            return
-        kind, namespace, name = owner
-        what = f"{kind.kind} {namespace}/{name}"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._act(f"restarted {what}", "restart_rollout", kind, namespace, name)
-
-        self.push_screen(
-            ConfirmScreen("Restart", f"Restart the rollout of {what}?\n"
-                          "(new pods start before old ones stop, as `kubectl rollout restart`)"),
-            answered)
-
-    def action_recycle(self) -> None:
-        self.flash("recycling pools arrives with the operations work", error=True)
-
-    @work(thread=True, group="act")
-    def _act(self, done: str, action: str, *args: Any) -> None:
-        """Run `cpanel_platform.kube.actions.<action>` and say how it went."""
-        from cpanel_platform.kube import actions
-
-        try:
-            getattr(actions, action)(self.api, *args)
-        except actions.KubeActionError as err:
-            self.call_from_thread(self.flash, f"failed: {err}", True)
-            return
-        self.call_from_thread(self.flash, done)
 
     # pane → app: a table row was chosen
     def on_resource_table_selected(self, event: ResourceTable.Selected) -> None:

@@ -54,12 +54,12 @@ class KeymapError(Exception):
 
 def known_ids(extra: Iterable[str] = ()) -> set[str]:
     """Every binding id of the app, its panes and screens."""
-    from cpanel.app import CommandInput
     from cpanel.panes.overview import OverviewPane
     from cpanel.screens.confirm import ConfirmScreen
     from cpanel.screens.help import HelpScreen
     from cpanel.screens.logs import LogsScreen
     from cpanel.screens.text import TextScreen
+    from cpanel.widgets.prompt import CommandInput
     from cpanel.widgets.table import ResourceTable
 
     owners = (ResourceTable, OverviewPane, ConfirmScreen, HelpScreen, LogsScreen, TextScreen,

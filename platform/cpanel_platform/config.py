@@ -101,12 +101,12 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
         first = exc.errors()[0]
         loc = first["loc"]
         field = ".".join(str(part) for part in loc)
-        line = _line_of(root, loc)
+        line = line_of(root, loc)
         where = f":{line}" if line else ""
         raise ConfigError(f"{path}{where}: {field}: {first['msg']}") from None
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the YAML node at `loc`, or of its nearest ancestor."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:

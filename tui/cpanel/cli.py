@@ -52,6 +52,28 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
             )
 
 
+def _init_parser(sub: argparse._SubParsersAction) -> None:
+    init = sub.add_parser("init", help="write a commented starting platform.yaml")
+    init.add_argument("-f", "--file", type=Path, default=Path("platform.yaml"),
+                      help="where to write it (default: ./platform.yaml)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+
+def _init(args: argparse.Namespace) -> int:
+    from cpanel_platform.provision.template import write_template
+
+    try:
+        write_template(args.file, force=args.force)
+    except FileExistsError:
+        console.print(f"[red]error:[/] {args.file} exists; --force overwrites it")
+        return 1
+    except OSError as exc:
+        console.print(f"[red]error:[/] {args.file}: cannot write: {exc.strerror}")
+        return 1
+    console.print(f"wrote {args.file}: the reference platform, to edit into yours")
+    return 0
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
@@ -110,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     _dashboard_arguments(parser)
     sub = parser.add_subparsers(dest="command")
     _sandbox_parser(sub)
+    _init_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "init":
+        return _init(args)
     if args.command == "sandbox":
         from cpanel.sandbox_cli import run
 

@@ -1,0 +1,1 @@
+"""Provisioning: the declarative platform file, its guard rails, and (later) plan and apply."""

@@ -25,8 +25,8 @@ EVENTS_PAGE = 100
 PAGE_SIZE = 500  # the API's largest page: one request per list on most accounts
 
 
-class _TimeoutAdapter(HTTPAdapter):
-    """linode-api4 sets no timeout, so a black-holed connection would hang a refresh."""
+class TimeoutAdapter(HTTPAdapter):
+    """linode-api4 sets no timeout, so a black-holed connection would hang a request."""
 
     def __init__(self, timeout: float) -> None:
         super().__init__(max_retries=0)
@@ -62,7 +62,7 @@ class LinodeSource:
             # No retries: linode-api4 retries a 429 up to 5 times, each after the API's
             # Retry-After (up to a minute). The next refresh is the retry.
             self._client = LinodeClient(token, base_url=self.base_url, retry=False)
-            adapter = _TimeoutAdapter(timeout)
+            adapter = TimeoutAdapter(timeout)
             self._client.session.mount("https://", adapter)
             self._client.session.mount("http://", adapter)
         self._found_id: int | None = None  # the cluster found from api_server, remembered
@@ -107,8 +107,8 @@ class LinodeSource:
         found, missing = self._find_cluster(client)
         cluster = None
         if found is not None:
-            pools = _pages(client, f"/lke/clusters/{found['id']}/pools")
-            instances = {i["id"]: i for i in _pages(client, "/linode/instances")}
+            pools = list_all(client, f"/lke/clusters/{found['id']}/pools")
+            instances = {i["id"]: i for i in list_all(client, "/linode/instances")}
             cluster = _cluster(found, pools, instances)
         events = client.get(f"/account/events?page_size={EVENTS_PAGE}")["data"]
         lke = sorted(
@@ -116,7 +116,7 @@ class LinodeSource:
             key=lambda e: (str(e.get("created") or ""), e["id"]),
             reverse=True,
         )
-        volumes = tuple(_volume(v) for v in _pages(client, "/volumes"))
+        volumes = tuple(_volume(v) for v in list_all(client, "/volumes"))
         snapshot = LinodeSnapshot(
             cluster, tuple(_event(e) for e in lke[: self.events_limit]), volumes
         )
@@ -135,7 +135,7 @@ class LinodeSource:
                 if self.cluster_id is not None:
                     return None, f"LKE cluster {known} not found"
                 self._found_id = None  # deleted since: look again
-        clusters = _pages(client, "/lke/clusters")
+        clusters = list_all(client, "/lke/clusters")
         if self.api_server:
             wanted = _origin(self.api_server)
             for cluster in clusters:
@@ -156,7 +156,8 @@ class LinodeSource:
         return None, f"{len(clusters)} LKE clusters on this account: set linode.cluster_id"
 
 
-def _pages(client: LinodeClient, path: str) -> list[dict[str, Any]]:
+def list_all(client: LinodeClient, path: str) -> list[dict[str, Any]]:
+    """Every item of a paged list."""
     items: list[dict[str, Any]] = []
     page, pages = 1, 1
     while page <= pages:

@@ -28,7 +28,13 @@ def test_status_env_and_a_second_up(fresh_sandbox) -> None:
     box: Sandbox = fresh_sandbox(speed=8)
     status = cpanel(box, "status")
     assert status.returncode == 0, status.stderr
-    for part in ("kubernetes-api", "linode-api", "kubelets", "cloud-controller-manager"):
+    for part in (
+        "kubernetes-api",
+        "linode-api",
+        "release-mirror",
+        "kubelets",
+        "cloud-controller-manager",
+    ):
         assert part in status.stderr
     exports = dict(
         shlex.split(line.removeprefix("export "))[0].split("=", 1)
@@ -41,6 +47,8 @@ def test_status_env_and_a_second_up(fresh_sandbox) -> None:
         "LINODE_CLI_TOKEN",
         "LINODE_CLI_API_HOST",
         "LINODE_CLI_API_SCHEME",
+        "CPANEL_MIRROR_URL",
+        "CPANEL_MIRROR_CA",
     }
     again = cpanel(box, "up", "--detach")
     assert again.returncode != 0 and "already runs" in again.stderr

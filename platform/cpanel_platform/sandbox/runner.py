@@ -30,6 +30,7 @@ from .incidents import Incidents
 from .kubeapi.auth import User
 from .kubeapi.cluster import NODE_GRACE_SECONDS, KubeCluster
 from .linodeapi import LinodeServer
+from .mirror import MirrorServer
 from .observability import Observability
 from .seed import seed_cluster
 from .serving import listen
@@ -179,11 +180,13 @@ async def serve(
     state_dir.mkdir(parents=True, exist_ok=True)
     tokens = _tokens(paths)
     certs = tls.ensure(state_dir)
-    kube_sock, linode_sock, control_sock, keel_sock, metrics_sock = (listen() for _ in range(5))
+    socks = [listen() for _ in range(6)]
+    kube_sock, linode_sock, control_sock, keel_sock, metrics_sock, mirror_sock = socks
     kube_url = f"https://127.0.0.1:{kube_sock.getsockname()[1]}"
     linode_url = f"http://127.0.0.1:{linode_sock.getsockname()[1]}/v4"
     control_url = f"http://127.0.0.1:{control_sock.getsockname()[1]}"
     keel_url = f"http://127.0.0.1:{keel_sock.getsockname()[1]}"
+    mirror_url = f"https://127.0.0.1:{mirror_sock.getsockname()[1]}"
     options = options or WorldOptions()
     world = World(options.seed, options.speed, options.nodes, options.pods)
     cluster = KubeCluster(
@@ -203,19 +206,22 @@ async def serve(
     linode = LinodeServer(world.linode, {tokens["linode"]: "sandbox"})
     health = {"kubernetes-api": f"{kube_url}/readyz", "linode-api": f"{linode_url}/regions"}
     control = ControlServer(world, Incidents(world), tokens["admin"], health)
+    mirror = MirrorServer()
     keel: KeelApi | None = None
     kube_ready, linode_ready, control_ready = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    mirror_ready = asyncio.Event()
     servers = [
         asyncio.create_task(cluster.serve(kube_sock, kube_ready, (certs.cert, certs.key))),
         asyncio.create_task(linode.serve(linode_sock, linode_ready)),
         asyncio.create_task(control.serve(control_sock, control_ready)),
+        asyncio.create_task(mirror.serve(mirror_sock, mirror_ready, (certs.cert, certs.key))),
     ]
 
     async def shutdown() -> None:
         # Actors first: their watches would otherwise reconnect to a server on its way down.
         await world.stop()
         await monitoring.stop()
-        for server in (cluster, linode, control, keel):
+        for server in (cluster, linode, control, mirror, keel):
             if server:
                 server.stop()
 
@@ -231,6 +237,8 @@ async def serve(
     await kube_ready.wait()
     await linode_ready.wait()
     await control_ready.wait()
+    await mirror_ready.wait()
+    health["release-mirror"] = f"{mirror_url}/healthz"
     world_kube = Kube(kube_url, tokens["actors"], str(certs.ca), "sandbox")
     await world.start(world_kube, cluster.logs, linode_url, tokens["linode"])
     assert world.keel is not None
@@ -250,6 +258,7 @@ async def serve(
         "linode": linode_url,
         "control": control_url,
         "keel": keel_url,
+        "mirror": mirror_url,
     }
     paths.runtime.write_text(json.dumps(info))
     if on_ready:
@@ -368,4 +377,6 @@ def env_exports(state_dir: Path, info: dict[str, Any]) -> dict[str, str]:
         "KEEL_URL": info["keel"],
         "KEEL_USERNAME": KEEL_USER,
         "KEEL_PASSWORD": _tokens(Paths(state_dir))["keel"],
+        "CPANEL_MIRROR_URL": info["mirror"],
+        "CPANEL_MIRROR_CA": str(tls.ensure(state_dir).ca),
     }

@@ -84,13 +84,9 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}{where}: not valid YAML: {problem}") from None
+        root, data = read_yaml(text, str(path))
+    except YamlProblem as exc:
+        raise ConfigError(str(exc)) from None
     if data is None:
         return Settings()
     if not isinstance(data, dict):
@@ -104,6 +100,21 @@ def load(path: Path | None = None, env: Mapping[str, str] | None = None) -> Sett
         line = line_of(root, loc)
         where = f":{line}" if line else ""
         raise ConfigError(f"{path}{where}: {field}: {first['msg']}") from None
+
+
+class YamlProblem(Exception):
+    """Text that is not YAML; the message names the source and line."""
+
+
+def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The parsed document and its node tree (whose marks give line numbers)."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise YamlProblem(f"{source}{where}: not valid YAML: {problem}") from None
 
 
 def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

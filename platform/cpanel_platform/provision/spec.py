@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from cpanel_platform.config import line_of
+from cpanel_platform.config import YamlProblem, line_of, read_yaml
 
 
 class SpecError(Exception):
@@ -232,13 +232,9 @@ def load_spec(path: Path) -> PlatformSpec:
 def parse_spec(text: str, source: str = "platform.yaml") -> PlatformSpec:
     """The platform file's `text`; `source` names it in errors."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(f"{source}{where}: not valid YAML: {problem}") from None
+        root, data = read_yaml(text, source)
+    except YamlProblem as exc:
+        raise SpecError(str(exc)) from None
     if data is None:
         raise SpecError(f"{source}: the file is empty (`cpanel init` writes a starting one)")
     if not isinstance(data, dict):

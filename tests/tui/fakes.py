@@ -116,9 +116,6 @@ class FakeCaches:
             self._caches[(kind, scope)] = FakeCache(kind, scope)
         return self._caches[(kind, scope)]
 
-    def release(self, kind: Kind, namespace: str | None = None) -> None:
-        self._caches.pop((kind, namespace if kind.namespaced else None), None)
-
     def freshness(self) -> list[Freshness]:
         return [c.freshness for c in self._caches.values()]
 

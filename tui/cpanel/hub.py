@@ -8,7 +8,6 @@ Watch caches call back on their own threads; the hub turns those calls into one 
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from cpanel_platform.freshness import Freshness
@@ -45,7 +44,6 @@ class Hub:
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._subscribed: dict[int, Any] = {}
-        self.last_change = 0.0  # monotonic time of the last change seen (for benchmarks)
 
     @property
     def connected(self) -> Session:
@@ -76,7 +74,6 @@ class Hub:
     def notify_changed(self, source: str) -> None:
         """Thread-safe: post one Changed per source until the app has handled it."""
         with self._lock:
-            self.last_change = time.monotonic()
             if source in self._pending:
                 return
             self._pending.add(source)

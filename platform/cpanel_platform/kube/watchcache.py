@@ -381,13 +381,6 @@ class Caches:
                 cache.start()
         return cache
 
-    def release(self, kind: Kind, namespace: str | None = None) -> None:
-        """Stop and forget a cache nobody needs any more."""
-        with self._lock:
-            cache = self._caches.pop((kind, namespace if kind.namespaced else None), None)
-        if cache is not None:
-            cache.stop()
-
     def stop_all(self, timeout: float = 1.0) -> None:
         with self._lock:
             caches = list(self._caches.values())

@@ -193,10 +193,6 @@ class ResourceTable(ScrollView, can_focus=True):
     def validate_cursor(self, value: int) -> int:
         return max(0, min(value, len(self._visible) - 1)) if self._visible else 0
 
-    def select_key(self, key: str) -> None:
-        if key in self._index:
-            self.cursor = self._index[key]
-
     def _scroll_cursor_into_view(self) -> None:
         body = max(1, self.size.height - 1)
         top = int(self.scroll_offset.y)

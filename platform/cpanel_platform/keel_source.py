@@ -6,7 +6,6 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -16,7 +15,8 @@ from .endpoint import HttpEndpoint
 from .freshness import Freshness, State
 from .keel import Approval, AuditEntry, KeelSnapshot
 from .kube.client import KubeTarget, service_proxy
-from .netreason import network_reason
+from .netreason import network_reason, one_line
+from .timestamps import parse_time
 
 STALE_AFTER = 60.0  # seconds of failing before RECONNECTING turns STALE
 AUDIT_LIMIT = 50
@@ -142,11 +142,11 @@ class KeelSource:
                 raise _Refused("the Kubernetes API rejected the kubeconfig's credentials")
             raise _Refused(PROXY_CANNOT_AUTH)
         if response.status_code == 403:
-            raise _Refused(f"forbidden: {_one_line(response.text) or 'HTTP 403'}")
+            raise _Refused(f"forbidden: {one_line(response.text) or 'HTTP 403'}")
         if response.status_code >= 400:
             raise _Failed(
                 f"HTTP {response.status_code} from {self.endpoint.describe()}: "
-                f"{_one_line(response.text)}"
+                f"{one_line(response.text)}"
             )
 
     def _fail(self, reason: str, now: float) -> None:
@@ -193,8 +193,8 @@ def _approval(a: dict[str, Any]) -> Approval:
         voters=tuple(a.get("voters") or ()),  # a map voter → when; Go writes it in key order
         rejected=bool(a.get("rejected")),
         archived=bool(a.get("archived")),
-        deadline=_epoch(a.get("deadline")),
-        created=_epoch(a.get("createdAt")),
+        deadline=parse_time(a.get("deadline")) or 0.0,
+        created=parse_time(a.get("createdAt")) or 0.0,
         message=a.get("message") or "",
     )
 
@@ -202,21 +202,10 @@ def _approval(a: dict[str, Any]) -> Approval:
 def _audit_entry(e: dict[str, Any]) -> AuditEntry:
     return AuditEntry(
         id=e.get("id", ""),
-        created=_epoch(e.get("createdAt")),
+        created=parse_time(e.get("createdAt")) or 0.0,
         action=e.get("action", ""),
         resource_kind=e.get("resourceKind", ""),
         identifier=e.get("identifier", ""),
         username=e.get("username") or "",
         message=e.get("message") or "",
     )
-
-
-def _epoch(stamp: str | None) -> float:
-    """Go's RFC 3339 times (nanoseconds, "Z"), as epoch seconds; 0 when absent."""
-    if not stamp:
-        return 0.0
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())[:200]

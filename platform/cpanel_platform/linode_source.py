@@ -4,7 +4,6 @@ with a freshness state; the snapshot types live in `cpanel_platform.linode`."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +14,8 @@ from requests.adapters import HTTPAdapter
 
 from .freshness import Freshness, State
 from .linode import LinodeSnapshot, LkeCluster, LkeEvent, LkeNode, LkePool, Volume
-from .netreason import network_reason
+from .netreason import network_reason, one_line
+from .timestamps import parse_time
 
 NO_TOKEN = "no Linode token: set LINODE_TOKEN or run `linode-cli configure`"
 STALE_AFTER = 60.0  # seconds of failing before RECONNECTING turns STALE
@@ -87,7 +87,7 @@ class LinodeSource:
         except requests.RequestException as exc:
             self._fail(f"{network_reason(exc)}: {self.base_url}", now)
         except (UnexpectedResponseError, ValueError, KeyError, TypeError) as exc:
-            self._fail(f"unexpected answer from {self.base_url}: {_one_line(exc)}", now)
+            self._fail(f"unexpected answer from {self.base_url}: {one_line(exc)}", now)
         else:
             self._snapshot = snapshot
             if missing:  # a configuration problem: retrying will not help
@@ -206,7 +206,7 @@ def _event(e: dict[str, Any]) -> LkeEvent:
         e["id"],
         e.get("action", ""),
         e.get("status", ""),
-        _epoch(e.get("created")),
+        parse_time(e.get("created")) or 0.0,
         (e.get("entity") or {}).get("label") or "",
         e.get("username") or "",
         e.get("message") or "",
@@ -225,14 +225,6 @@ def _volume(v: dict[str, Any]) -> Volume:
     )
 
 
-def _epoch(stamp: str | None) -> float:
-    """The API's times are UTC without a zone designator."""
-    if not stamp:
-        return 0.0
-    parsed = datetime.fromisoformat(stamp)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-
-
 def _origin(url: str) -> tuple[str, str, int]:
     """Scheme, host and port, so that `https://h` and `https://H:443/` compare equal."""
     parts = urlsplit(url if "://" in url else f"https://{url}")
@@ -247,9 +239,5 @@ def _api_reason(exc: ApiError) -> str:
         return f"token lacks a scope cpanel needs: {'; '.join(exc.errors) or 'forbidden'}"
     if exc.status == 429:
         return "rate limited by the Linode API (HTTP 429); retrying"
-    detail = "; ".join(exc.errors) or _one_line(exc)
+    detail = "; ".join(exc.errors) or one_line(exc)
     return f"HTTP {exc.status} from the Linode API: {detail}"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200]

@@ -30,5 +30,9 @@ def network_reason(exc: BaseException) -> str:
                       *(a for a in getattr(err, "args", ()) if isinstance(a, BaseException))):
             if isinstance(inner, BaseException):
                 todo.append(inner)
-    text = " ".join(str(exc).split())
-    return text[:200] or type(exc).__name__
+    return one_line(exc) or type(exc).__name__
+
+
+def one_line(text: object, limit: int = 200) -> str:
+    """`text` with its whitespace runs (newlines too) as single spaces, cut at `limit`."""
+    return " ".join(str(text).split())[:limit]

@@ -21,7 +21,7 @@ from ..config import ConfigError, Settings
 from ..endpoint import HttpEndpoint
 from ..freshness import Freshness, State
 from ..kube.client import KubeTarget, service_proxy
-from ..netreason import network_reason
+from ..netreason import network_reason, one_line
 from .catalogue import Query, SliSource, for_panes, queries
 from .results import Results, Sample, Series
 
@@ -169,4 +169,4 @@ def _http_failure(exc: PrometheusApiClientException) -> tuple[int, str]:
     with contextlib.suppress(ValueError, AttributeError):  # not JSON: as it is
         answer = json.loads(text)  # Prometheus's {"error"} or a Kubernetes Status's {"message"}
         text = answer.get("error") or answer.get("message") or text
-    return status, " ".join(str(text).split())[:200] or f"HTTP {status}"
+    return status, one_line(text) or f"HTTP {status}"

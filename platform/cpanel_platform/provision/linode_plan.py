@@ -19,7 +19,7 @@ import requests
 from linode_api4 import ApiError, LinodeClient, UnexpectedResponseError
 
 from cpanel_platform.linode_source import NO_TOKEN, TimeoutAdapter, list_all
-from cpanel_platform.netreason import network_reason
+from cpanel_platform.netreason import network_reason, one_line
 from cpanel_platform.provision import guards
 from cpanel_platform.provision.guards import Finding
 from cpanel_platform.provision.spec import Autoscaler, PlatformSpec, Pool
@@ -110,7 +110,7 @@ def read_actual(
             "check LINODE_API_URL and the network"
         ) from None
     except (UnexpectedResponseError, ValueError, KeyError, TypeError) as exc:
-        detail = " ".join(str(exc).split())[:200]
+        detail = one_line(exc)
         raise PlanError(
             f"unexpected answer from the Linode API at {base_url}: {detail}"
         ) from None
@@ -177,7 +177,7 @@ def _api_reason(exc: ApiError, base_url: str) -> str:
             f"the Linode API at {base_url} is rate limiting this token (HTTP 429): "
             "wait a minute and run the plan again"
         )
-    detail = "; ".join(exc.errors) or " ".join(str(exc).split())[:200]
+    detail = "; ".join(exc.errors) or one_line(exc)
     return f"the Linode API at {base_url} answered HTTP {exc.status}: {detail}"
 
 

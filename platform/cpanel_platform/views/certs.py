@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .common import Severity, condition, name_of, namespace_of, parse_time
+from ..timestamps import parse_time
+from .common import Severity, condition, name_of, namespace_of
 
 DAY = 86400.0
 EXPIRY_ERROR_DAYS = 7

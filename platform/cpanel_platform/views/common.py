@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
@@ -17,16 +16,6 @@ class Severity(IntEnum):
     OK = 1
     WARN = 2
     ERROR = 3
-
-
-def parse_time(value: str | None) -> float | None:
-    """An RFC 3339 timestamp (as the API writes them) as epoch seconds, None when absent."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def age(seconds: float | None) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from .common import age, annotations_of, labels_of, name_of, namespace_of, parse_time
+from ..timestamps import parse_time
+from .common import age, annotations_of, labels_of, name_of, namespace_of
 
 MAX_ANNOTATION = 140  # characters of an annotation value before it is cut
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..linode import LinodeSnapshot, LkeEvent, LkeNode
-from .common import Severity, condition, labels_of, name_of, parse_time
+from ..timestamps import parse_time
+from .common import Severity, condition, labels_of, name_of
 
 PROVIDER_PREFIX = "linode://"
 _ROLE_PREFIX = "node-role.kubernetes.io/"

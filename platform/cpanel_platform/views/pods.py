@@ -9,7 +9,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..prom.results import Results, Sample
-from .common import Severity, condition, labels_of, name_of, namespace_of, parse_time
+from ..timestamps import parse_time
+from .common import Severity, condition, labels_of, name_of, namespace_of
 
 # Waiting or terminated reasons (alone or after "Init:") that need someone to act.
 _ERROR_REASONS = frozenset(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..prom.results import Results, Sample
+from ..timestamps import parse_time
 from .common import (
     Severity,
     age,
@@ -18,7 +19,6 @@ from .common import (
     labels_of,
     name_of,
     namespace_of,
-    parse_time,
     size,
 )
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ..keel import Approval, AuditEntry, KeelSnapshot
+from ..timestamps import parse_time
 from .common import (
     Severity,
     annotations_of,
@@ -21,7 +22,6 @@ from .common import (
     labels_of,
     name_of,
     namespace_of,
-    parse_time,
 )
 
 POLICY = "keel.sh/policy"

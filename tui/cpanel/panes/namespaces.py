@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cpanel_platform.kube.kinds import NAMESPACES
-from cpanel_platform.views.common import age, name_of, parse_time
+from cpanel_platform.timestamps import parse_time
+from cpanel_platform.views.common import age, name_of
 
 from cpanel.panes.base import ObjectRef, TablePane
 from cpanel.widgets.table import Column, Row

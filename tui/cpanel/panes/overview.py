@@ -90,12 +90,13 @@ class OverviewPane(Pane):
             return hub.synced(*kinds)
 
         workloads = (DEPLOYMENTS, STATEFULSETS, DAEMONSETS, REPLICASETS)
+        pods = o(PODS)  # one read of the pod cache for the three cards that use it
         return overview(
-            pod_rows(o(PODS), now, hub.results) if when(PODS) else None,
-            nodes_view(o(NODES), o(PODS), hub.linode, now) if when(NODES, PODS) else None,
+            pod_rows(pods, now, hub.results) if when(PODS) else None,
+            nodes_view(o(NODES), pods, hub.linode, now) if when(NODES, PODS) else None,
             certificates_view(o(CERTIFICATES), o(CRONJOBS), now)
             if when(CERTIFICATES, CRONJOBS) else None,
-            postgres_view(o(POSTGRESCLUSTERS), o(PODS), hub.results, now)
+            postgres_view(o(POSTGRESCLUSTERS), pods, hub.results, now)
             if when(POSTGRESCLUSTERS, PODS) else None,
             volumes_view(o(PERSISTENTVOLUMECLAIMS), o(PERSISTENTVOLUMES), hub.linode,
                          hub.results, now)

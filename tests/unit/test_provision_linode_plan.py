@@ -77,9 +77,13 @@ def test_an_up_to_date_cluster_needs_nothing() -> None:
 
 
 def test_one_more_node_resizes_the_pool() -> None:
-    changes, findings = _plan(_spec(pools=[{"type": "g6-dedicated-8", "count": 4}]))
+    spec = _spec(pools=[{"type": "g6-dedicated-8", "count": 4}])
+    changes, findings = _plan(spec)
     assert findings == []
-    assert changes == [Change("resize-pool", "pool g6-dedicated-8 (id 10)", "3 → 4 nodes")]
+    assert changes == [Change(
+        "resize-pool", "pool g6-dedicated-8 (id 10)", "3 → 4 nodes",
+        pool=spec.cluster.pools[0], pool_id=10,
+    )]
 
 
 def test_a_count_within_the_autoscalers_range_is_left_to_it() -> None:
@@ -165,7 +169,9 @@ def test_pools_match_by_type_and_extra_ones_are_deleted() -> None:
     spec = _spec(pools=[{"type": "g6-dedicated-8", "count": 3},
                         {"type": "g6-standard-4", "count": 2}])
     changes, _ = _plan(spec)
-    assert changes == [Change("create-pool", "pool g6-standard-4", "2 × g6-standard-4")]
+    assert changes == [Change(
+        "create-pool", "pool g6-standard-4", "2 × g6-standard-4", pool=spec.cluster.pools[1]
+    )]
 
 
 def test_an_unknown_region_or_node_type_is_refused() -> None:

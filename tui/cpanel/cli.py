@@ -52,6 +52,33 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
             )
 
 
+def _provision_parsers(sub: argparse._SubParsersAction) -> None:
+    for name, text in (
+        ("plan", "show what `up` would change (exit 0: nothing, 2: changes, 1: error)"),
+        ("up", "create or update the cluster and its components to match the platform file"),
+        ("down", "delete the platform file's LKE cluster (asks for its label)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("-f", "--file", type=Path, default=Path("platform.yaml"),
+                       help="the platform file (default: ./platform.yaml)")
+        p.add_argument("--config", type=Path,
+                       help="settings file (default: $XDG_CONFIG_HOME/cpanel/config.yaml)")
+        if name in ("plan", "up"):
+            p.add_argument("--production", action="store_true",
+                           help="use the production ACME issuer before staging has worked")
+        if name == "up":
+            p.add_argument("--yes", action="store_true", help="apply without asking")
+            p.add_argument("--dry-run", action="store_true",
+                           help="show the plan and apply nothing")
+            p.add_argument("--allow-destroy", action="store_true",
+                           help="allow a plan that deletes the cluster or a pool")
+            p.add_argument("--timeout", type=float, default=900.0,
+                           help="seconds to wait for each step to become healthy (default 900)")
+        if name in ("up", "down"):
+            p.add_argument("--confirm", metavar="LABEL",
+                           help="the cluster's label, typed in advance for a destructive step")
+
+
 def _init_parser(sub: argparse._SubParsersAction) -> None:
     init = sub.add_parser("init", help="write a commented starting platform.yaml")
     init.add_argument("-f", "--file", type=Path, default=Path("platform.yaml"),
@@ -133,9 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     _sandbox_parser(sub)
     _init_parser(sub)
+    _provision_parsers(sub)
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(args)
+    if args.command in ("plan", "up", "down"):
+        from cpanel.provision_cli import run as provision
+
+        return provision(args)
     if args.command == "sandbox":
         from cpanel.sandbox_cli import run
 

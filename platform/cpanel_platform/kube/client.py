@@ -14,7 +14,7 @@ from urllib.parse import quote
 import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
-from kubernetes.config.kube_config import KubeConfigLoader, KubeConfigMerger
+from kubernetes.config.kube_config import ConfigNode, KubeConfigLoader, KubeConfigMerger
 
 from ..endpoint import HttpEndpoint
 
@@ -42,6 +42,19 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> KubeTa
     """An ApiClient for `context` (default: the current one) of `kubeconfig` (default:
     $KUBECONFIG, else ~/.kube/config, merged as kubectl does)."""
     where, merged = _load(kubeconfig)
+    return _target(where, merged, context)
+
+
+def connect_config(config: dict[str, Any], source: str) -> KubeTarget:
+    """An ApiClient for the current context of a kubeconfig held in memory (as the Linode API
+    hands out an LKE cluster's); `source` names it in errors."""
+    # Shaped as KubeConfigMerger leaves a file: each named entry is a node of its own.
+    sections = ("clusters", "users", "contexts")
+    nodes = {s: [ConfigNode(source, e) for e in config.get(s) or []] for s in sections}
+    return _target(source, ConfigNode(source, {**config, **nodes}), None)
+
+
+def _target(where: str, merged: Any, context: str | None) -> KubeTarget:
     names = _context_names(merged)
     if context is None:
         context = merged.value.get("current-context") or None

@@ -11,7 +11,8 @@ Unpaired spec pools are created; unpaired cluster pools are deleted (destructive
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +82,23 @@ class Change:
     target: str
     detail: str
     destructive: bool = False
+    pool: Pool | None = None  # the desired pool, for create-, resize- and update-pool
+    pool_id: int | None = None  # the existing pool, for resize-, update- and delete-pool
 
 
 def read_actual(
     token: str | None, base_url: str, label: str, *, timeout: float = 10.0
 ) -> LinodeActual:
     """The cluster labelled `label` (or None) and the API's catalogue; `PlanError` on failure."""
+    with linode_client(token, base_url, timeout) as client:
+        return _read(client, label)
+
+
+@contextlib.contextmanager
+def linode_client(
+    token: str | None, base_url: str, timeout: float = 10.0
+) -> Iterator[LinodeClient]:
+    """A linode-api4 client whose failures inside the block become one-line `PlanError`s."""
     if not token:
         raise PlanError(f"{NO_TOKEN}; the plan needs the Linode API to compare against")
     base_url = base_url.rstrip("/")
@@ -96,7 +108,7 @@ def read_actual(
     client.session.mount("https://", adapter)
     client.session.mount("http://", adapter)
     try:
-        return _read(client, label)
+        yield client
     except ApiError as exc:
         raise PlanError(_api_reason(exc, base_url)) from None
     except requests.Timeout:
@@ -114,6 +126,8 @@ def read_actual(
         raise PlanError(
             f"unexpected answer from the Linode API at {base_url}: {detail}"
         ) from None
+    finally:
+        client.session.close()
 
 
 def _read(client: LinodeClient, label: str) -> LinodeActual:
@@ -277,7 +291,9 @@ def _pool_changes(wanted: list[Pool], current: tuple[ActualPool, ...]) -> list[C
     for pool in wanted:
         match = next((p for p in unmatched if p.type == pool.type), None)
         if match is None:
-            changes.append(Change("create-pool", f"pool {pool.type}", _describe_pool(pool)))
+            changes.append(
+                Change("create-pool", f"pool {pool.type}", _describe_pool(pool), pool=pool)
+            )
             continue
         unmatched.remove(match)
         changes += _pool_diff(pool, match)
@@ -285,6 +301,7 @@ def _pool_changes(wanted: list[Pool], current: tuple[ActualPool, ...]) -> list[C
         Change(
             "delete-pool", f"pool {p.type} (id {p.id})",
             f"{p.count} node(s) not in the spec are drained and deleted", destructive=True,
+            pool_id=p.id,
         )
         for p in unmatched
     ]
@@ -298,7 +315,9 @@ def _pool_diff(pool: Pool, have: ActualPool) -> list[Change]:
     # With the autoscaler on, the count within min..max is the autoscaler's to choose.
     in_range = scaler.enabled and scaler.min <= have.count <= scaler.max
     if pool.count != have.count and not in_range:
-        changes.append(Change("resize-pool", target, f"{have.count} → {pool.count} nodes"))
+        changes.append(Change(
+            "resize-pool", target, f"{have.count} → {pool.count} nodes", pool=pool, pool_id=have.id
+        ))
     differs = []
     if scaler != have.autoscaler and (scaler.enabled or have.autoscaler.enabled):
         differs.append("autoscaler")
@@ -308,7 +327,9 @@ def _pool_diff(pool: Pool, have: ActualPool) -> list[Change]:
     if taints != have.taints:
         differs.append("taints")
     if differs:
-        changes.append(Change("update-pool", target, ", ".join(differs)))
+        changes.append(
+            Change("update-pool", target, ", ".join(differs), pool=pool, pool_id=have.id)
+        )
     return changes
 
 

@@ -12,13 +12,12 @@ import os
 import sys
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 
 from cpanel_platform import config
 from cpanel_platform.kube.client import KubeConfigError
 from cpanel_platform.provision import manifests
 from cpanel_platform.provision.components import Fetch
-from cpanel_platform.provision.kube_apply import KubeApplyError, ObjectChange
+from cpanel_platform.provision.kube_apply import KubeApplyError
 from cpanel_platform.provision.kubeconfig import user_kubeconfig_path
 from cpanel_platform.provision.linode_plan import PlanError
 from cpanel_platform.provision.manifests import ManifestError
@@ -28,6 +27,8 @@ from cpanel_platform.provision.up import Event, UpError, carry_out, down
 from rich.console import Console
 from rich.markup import escape
 
+from cpanel.plan_text import plan_lines
+
 console = Console(soft_wrap=True, highlight=False)
 errors = Console(stderr=True, soft_wrap=True, highlight=False)
 # What a bad file, token, network or answer raises: each message is the whole story.
@@ -36,7 +37,6 @@ USER_ERRORS = (
     config.ConfigError,
 )
 NO_CHANGES, CHANGES, FAILED, INTERRUPTED = 0, 2, 1, 130
-SIGNS = {"create": "[green]+[/]", "update": "[yellow]~[/]", "unchanged": " "}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         with console.status("reading the Linode API and the cluster…"):
             plan = make_plan(spec, token=token, linode_url=url, fetch=fetch,
                              production_ok=args.production)
-        show(plan, args.file)
+        for line in plan_lines(plan, args.file):
+            console.print(line)
         if args.command == "plan":
             return FAILED if plan.refusals else (CHANGES if plan.has_changes else NO_CHANGES)
         return _up(args, spec, plan, token or "", url, fetch)
@@ -67,80 +68,6 @@ def run(args: argparse.Namespace) -> int:
 def _fetcher() -> Fetch:
     client = manifests.mirror_client(os.environ)
     return partial(manifests.fetch, mirror=manifests.mirror_url(os.environ), client=client)
-
-
-# --- showing a plan --------------------------------------------------------------------------
-
-
-def show(plan: Plan, source: Path) -> None:
-    console.print(f"[bold]Plan for cluster {plan.label}[/] ({source})")
-    console.print("\n[bold]Linode[/]")
-    if not plan.linode:
-        console.print("  no changes")
-    for change in plan.linode:
-        sign = "[red]-/+[/]" if change.destructive else "[yellow]~[/]"
-        if change.action.startswith("create"):
-            sign = "[green]+[/]"
-        elif change.action.startswith("delete"):
-            sign = "[red]-[/]"
-        console.print(f"  {sign} {change.action} {escape(change.target)}: {escape(change.detail)}")
-    note = f" ({escape(plan.kube_note)})" if plan.kube_note else ""
-    console.print(f"\n[bold]Kubernetes[/]{note}")
-    for component in plan.components:
-        pending = component.pending
-        installed = f", installed {component.installed}" if component.installed else ""
-        head = f"  {component.name} {component.version}{installed}: "
-        if not pending:
-            state = "up to date" if not component.waiting else "up to date, not healthy yet"
-            console.print(head + state)
-        else:
-            console.print(head + _counts(pending))
-        for change in pending:
-            _show_change(change)
-        for why in component.waiting:
-            console.print(f"      [yellow]waiting[/] {escape(why)}")
-    if plan.findings:
-        console.print("\n[bold]Guard rails[/]")
-    for finding in plan.findings:
-        mark = "[red]refused[/]" if finding.level == "refuse" else "[yellow]warning[/]"
-        console.print(f"  {mark} {escape(finding.message)}")
-    console.print()
-    console.print(_summary(plan))
-
-
-def _show_change(change: ObjectChange) -> None:
-    note = f" [dim]({escape(change.note)})[/]" if change.note else ""
-    drift = " [magenta](changed outside cpanel)[/]" if change.drift else ""
-    console.print(f"    {SIGNS[change.action]} {escape(change.ref)}{note}{drift}")
-    for field in change.fields:
-        if field.before is None:
-            text = f"+ {field.path}: {field.after}"
-        elif field.after is None:
-            text = f"- {field.path}: {field.before}"
-        else:
-            text = f"{field.path}: {field.before} → {field.after}"
-        console.print(f"        {escape(text)}")
-
-
-def _counts(changes: tuple[ObjectChange, ...]) -> str:
-    creates = sum(c.action == "create" for c in changes)
-    updates = len(changes) - creates
-    parts = [f"{creates} to create"] if creates else []
-    parts += [f"{updates} to update"] if updates else []
-    return ", ".join(parts)
-
-
-def _summary(plan: Plan) -> str:
-    if plan.refusals:
-        return f"[red]Refused[/]: {len(plan.refusals)} guard rail(s) above must be fixed first."
-    if not plan.has_changes:
-        return "[green]No changes.[/] The platform matches the file."
-    objects = [c for p in plan.components for c in p.pending]
-    return (
-        f"Plan: {len(plan.linode)} Linode change(s), "
-        f"{sum(c.action == 'create' for c in objects)} object(s) to create, "
-        f"{sum(c.action == 'update' for c in objects)} to update."
-    )
 
 
 # --- up and down ----------------------------------------------------------------------------

@@ -29,8 +29,11 @@ def _codes(findings: list[guards.Finding]) -> list[tuple[str, str]]:
 
 
 def test_the_reference_platform_passes() -> None:
-    assert guards.check(_spec(), offered_versions=OFFERED, staging_succeeded=False,
-                        current_ha=True) == []
+    spec = _spec()
+    assert guards.spec_findings(spec) == []
+    assert guards.k8s_version_offered(spec, OFFERED) == []
+    assert guards.ha_not_reversible(spec, current_ha=True) == []
+    assert guards.production_issuer(spec, staging_succeeded=False) == []  # staging first
 
 
 def test_wildcard_with_http01_is_refused() -> None:
@@ -84,10 +87,9 @@ def test_turning_ha_off_is_refused() -> None:
     assert guards.ha_not_reversible(_spec(), current_ha=False) == []  # turning it on is fine
 
 
-def test_check_lists_refusals_before_warnings() -> None:
+def test_spec_findings_list_refusals_before_warnings() -> None:
     spec = _spec(**{"components.external_dns.ttl": 3600,
                     "components.cert_manager.solver": "http01",
-                    "cluster.k8s_version": "1.17"})
-    findings = guards.check(spec, offered_versions=OFFERED, staging_succeeded=True)
-    assert _codes(findings) == [
-        ("refuse", "wildcard-http01"), ("refuse", "k8s-version"), ("warn", "dns-ttl")]
+                    "components.ingress_nginx.replicas_per_node": 2})
+    assert _codes(guards.spec_findings(spec)) == [
+        ("refuse", "wildcard-http01"), ("refuse", "ingress-replicas"), ("warn", "dns-ttl")]

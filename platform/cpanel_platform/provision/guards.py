@@ -78,24 +78,21 @@ def ha_not_reversible(spec: PlatformSpec, *, current_ha: bool | None) -> list[Fi
     )]
 
 
-def check(
-    spec: PlatformSpec,
-    *,
-    offered_versions: Sequence[str],
-    staging_succeeded: bool,
-    production_ok: bool = False,
-    current_ha: bool | None = None,
-) -> list[Finding]:
-    """Every finding for `spec`, refusals first. `current_ha` is None when no cluster exists."""
-    findings = [
-        *wildcard_needs_dns01(spec),
-        *k8s_version_offered(spec, offered_versions),
-        *ha_not_reversible(spec, current_ha=current_ha),
-        *dns_ttl(spec),
-        *production_issuer(
-            spec, staging_succeeded=staging_succeeded, production_ok=production_ok
-        ),
-    ]
+def ingress_per_node(spec: PlatformSpec) -> list[Finding]:
+    ingress = spec.components.ingress_nginx
+    if not ingress.enabled or ingress.replicas_per_node == 1:
+        return []
+    return [Finding(
+        "refuse", "ingress-replicas",
+        f"ingress_nginx.replicas_per_node is {ingress.replicas_per_node}, but the release runs "
+        "the controller as a DaemonSet: exactly one per node (set replicas_per_node: 1)",
+    )]
+
+
+def spec_findings(spec: PlatformSpec) -> list[Finding]:
+    """The findings that need nothing but the file, refusals first. The others need facts:
+    the Linode plan checks versions and HA, and the plan asks the cluster about staging."""
+    findings = [*wildcard_needs_dns01(spec), *ingress_per_node(spec), *dns_ttl(spec)]
     return sorted(findings, key=lambda f: f.level != "refuse")
 
 

@@ -9,6 +9,7 @@ from cpanel_platform.provision.guards import Finding
 from cpanel_platform.provision.linode_plan import (
     ActualAutoscaler,
     ActualCluster,
+    ActualDomain,
     ActualPool,
     ActualTaint,
     Change,
@@ -186,3 +187,39 @@ def test_an_unknown_region_or_node_type_is_refused() -> None:
     # Unknown lists (an API that does not serve them) skip the checks.
     spec = _spec(region="mars-1")
     assert plan_linode(spec, LinodeActual(None, OFFERED))[1] == []
+
+
+def _with_dns(ttl: int = 300) -> PlatformSpec:
+    spec = _spec()
+    return spec.model_copy(update={"components": spec.components.model_copy(update={
+        "external_dns": spec.components.external_dns.model_copy(
+            update={"enabled": True, "domain": "example.com", "ttl": ttl})
+    })})
+
+
+def _dns_plan(spec: PlatformSpec, *domains: ActualDomain) -> tuple[list[Change], list[Finding]]:
+    return plan_linode(spec, replace(_actual(), domains=domains))
+
+
+def test_the_domain_ttl_follows_the_file() -> None:
+    assert _dns_plan(_with_dns(300), ActualDomain(5, "example.com", 300)) == ([], [])
+    changes, findings = _dns_plan(_with_dns(300), ActualDomain(5, "example.com", 3600))
+    assert findings == []
+    assert changes == [Change(
+        "set-domain-ttl", "domain example.com",
+        "default TTL 3600 s → 300 s (the TTL of the records external-dns writes)",
+        domain_id=5, ttl=300,
+    )]
+    changes, _ = _dns_plan(_with_dns(300), ActualDomain(5, "example.com", 0))
+    assert "Linode's default (86400 s) → 300 s" in changes[0].detail
+
+
+def test_a_domain_the_account_lacks_is_refused() -> None:
+    changes, findings = _dns_plan(_with_dns(), ActualDomain(5, "example.org", 300))
+    assert changes == []
+    assert _codes(findings) == [("refuse", "unknown-domain")]
+    assert "example.com is not in this account's Linode Domains" in findings[0].message
+
+
+def test_domains_not_read_are_not_judged() -> None:
+    assert plan_linode(_with_dns(), _actual()) == ([], [])

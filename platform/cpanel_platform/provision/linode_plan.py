@@ -66,14 +66,22 @@ class ActualCluster:
 
 
 @dataclass(frozen=True)
+class ActualDomain:
+    id: int
+    domain: str
+    ttl_sec: int  # the default TTL of its records; 0 is Linode's own default (a day)
+
+
+@dataclass(frozen=True)
 class LinodeActual:
     """The account as `plan_linode` needs it. An empty `regions` or `node_types` means unknown,
-    and their checks are skipped."""
+    and their checks are skipped; `domains` None means not read."""
 
     cluster: ActualCluster | None  # the cluster with the spec's label
     offered_versions: tuple[str, ...]  # GET /lke/versions
     regions: tuple[str, ...] = ()  # GET /regions
     node_types: tuple[str, ...] = ()  # GET /linode/types (/lke/types lists control planes)
+    domains: tuple[ActualDomain, ...] | None = None  # GET /domains
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,8 @@ class Change:
     destructive: bool = False
     pool: Pool | None = None  # the desired pool, for create-, resize- and update-pool
     pool_id: int | None = None  # the existing pool, for resize-, update- and delete-pool
+    domain_id: int | None = None  # for set-domain-ttl
+    ttl: int | None = None  # for set-domain-ttl
 
 
 def read_actual(
@@ -141,6 +151,10 @@ def _read(client: LinodeClient, label: str) -> LinodeActual:
         tuple(v["id"] for v in list_all(client, "/lke/versions")),
         tuple(r["id"] for r in list_all(client, "/regions")),
         tuple(t["id"] for t in list_all(client, "/linode/types")),
+        tuple(
+            ActualDomain(d["id"], d["domain"], int(d.get("ttl_sec") or 0))
+            for d in list_all(client, "/domains")
+        ),
     )
 
 
@@ -202,6 +216,8 @@ def plan_linode(spec: PlatformSpec, actual: LinodeActual) -> tuple[list[Change],
     """The changes that make the cluster match `spec`, and the refusals that block them."""
     wanted = spec.cluster
     findings = _catalogue_findings(spec, actual)
+    dns_changes, dns_findings = _domain(spec, actual.domains)
+    findings += dns_findings
     current = actual.cluster
     # A version the cluster already runs needs no offer: LKE keeps running retired minors.
     if current is None or current.region != wanted.region or (
@@ -212,7 +228,8 @@ def plan_linode(spec: PlatformSpec, actual: LinodeActual) -> tuple[list[Change],
         pools = ", ".join(f"{p.count} × {p.type}" for p in wanted.pools)
         ha = ", HA control plane" if wanted.high_availability else ""
         detail = f"{wanted.region}, Kubernetes {wanted.k8s_version}{ha}, pools: {pools}"
-        return [Change("create-cluster", f"cluster {wanted.label}", detail)], _ordered(findings)
+        changes = [Change("create-cluster", f"cluster {wanted.label}", detail), *dns_changes]
+        return changes, _ordered(findings)
     target = f"cluster {current.label}"
     if current.region != wanted.region:
         # LKE cannot move a cluster: the new one is created from the spec, so nothing else
@@ -221,7 +238,8 @@ def plan_linode(spec: PlatformSpec, actual: LinodeActual) -> tuple[list[Change],
             f"region {current.region} → {wanted.region}: LKE cannot move a cluster, so it is "
             f"deleted with its nodes and created again in {wanted.region}"
         )
-        return [Change("replace-cluster", target, detail, destructive=True)], _ordered(findings)
+        changes = [Change("replace-cluster", target, detail, destructive=True), *dns_changes]
+        return changes, _ordered(findings)
     changes: list[Change] = []
     version_change, version_findings = _version(current, wanted.k8s_version)
     changes += version_change
@@ -230,11 +248,36 @@ def plan_linode(spec: PlatformSpec, actual: LinodeActual) -> tuple[list[Change],
     if wanted.high_availability and not current.high_availability:
         changes.append(Change("enable-ha", target, "a replicated control plane (irreversible)"))
     changes += _pool_changes(wanted.pools, current.pools)
-    return changes, _ordered(findings)
+    return [*changes, *dns_changes], _ordered(findings)
 
 
 def _ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.level != "refuse")
+
+
+def _domain(
+    spec: PlatformSpec, domains: tuple[ActualDomain, ...] | None
+) -> tuple[list[Change], list[Finding]]:
+    """external-dns gives its records no TTL of their own, so they get the domain's default:
+    the TTL in the file is the Linode domain's `ttl_sec`."""
+    dns = spec.components.external_dns
+    if not dns.enabled or domains is None:
+        return [], []
+    found = next((d for d in domains if d.domain == dns.domain), None)
+    if found is None:
+        return [], [Finding(
+            "refuse", "unknown-domain",
+            f"the domain {dns.domain} is not in this account's Linode Domains, so external-dns "
+            "and the DNS-01 solver cannot write its records; add it (linode-cli domains create)",
+        )]
+    if found.ttl_sec == dns.ttl:
+        return [], []
+    shown = f"{found.ttl_sec} s" if found.ttl_sec else "Linode's default (86400 s)"
+    return [Change(
+        "set-domain-ttl", f"domain {found.domain}",
+        f"default TTL {shown} → {dns.ttl} s (the TTL of the records external-dns writes)",
+        domain_id=found.id, ttl=dns.ttl,
+    )], []
 
 
 def _catalogue_findings(spec: PlatformSpec, actual: LinodeActual) -> list[Finding]:

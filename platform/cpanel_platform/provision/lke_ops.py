@@ -68,6 +68,10 @@ def delete_cluster(client: LinodeClient, cluster_id: int) -> None:
     client.delete(f"/lke/clusters/{cluster_id}")
 
 
+def set_domain_ttl(client: LinodeClient, domain_id: int, ttl: int) -> None:
+    client.put(f"/domains/{domain_id}", data={"ttl_sec": ttl})
+
+
 def kubeconfig(client: LinodeClient, cluster_id: int) -> str | None:
     """The cluster's kubeconfig YAML, or None while its control plane is still coming up."""
     try:

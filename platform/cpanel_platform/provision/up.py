@@ -125,6 +125,9 @@ def _linode_change(
     elif change.action == "delete-pool" and change.pool_id:
         lke_ops.delete_pool(client, cluster_id, change.pool_id)
         say(f"deleted {change.target}")
+    elif change.action == "set-domain-ttl" and change.domain_id and change.ttl:
+        lke_ops.set_domain_ttl(client, change.domain_id, change.ttl)
+        say(f"{change.target}: {change.detail}")
     elif change.action == "upgrade-version":
         # Nodes must be recycled one at a time onto the new version; that is not `up`'s job.
         say(f"left alone: {change.detail}; upgrades are `cpanel upgrade`'s job")

@@ -60,6 +60,7 @@ class Settings(_Section):
     context: str | None = None
     namespace: str | None = None  # None: the context's namespace; "" : all namespaces
     readonly: bool = False
+    platform_file: str = "platform.yaml"  # the Platform pane's spec; relative to the cwd
     favourites: list[str] = Field(default_factory=lambda: ["app", "monitoring"])
     prometheus: PrometheusSettings = PrometheusSettings()
     keel: KeelSettings = KeelSettings()

@@ -198,3 +198,91 @@ def patch_api(monkeypatch: Any) -> None:
     """Route the app's one direct API server read, the describe screen's events, to the
     fixtures."""
     monkeypatch.setattr("cpanel_platform.kube.actions.related_events", related_events)
+
+
+# --- the provisioning back end, for the Platform pane ------------------------------------------
+
+
+def platform_plan(**changes: Any) -> Any:
+    """A plan for cluster prod: one Linode change; a component drifted, one waiting, one not
+    installed and one up to date. `changes` replaces Plan fields."""
+    from dataclasses import replace
+
+    from cpanel_platform.provision.kube_apply import FieldChange, ObjectChange
+    from cpanel_platform.provision.linode_plan import ActualCluster, Change
+    from cpanel_platform.provision.plan import ComponentPlan, Plan
+
+    def obj(kind: str, namespace: str, name: str, action: Any, *fields: FieldChange) -> Any:
+        return ObjectChange(kind, namespace, name, action, fields)
+
+    cluster = ActualCluster(1, "prod", "us-east", "1.36", True, "ready", ())
+    components = (
+        ComponentPlan("ingress_nginx", "1.12.1", "1.12.1", (
+            obj("Deployment", "ingress-nginx", "ingress-nginx-controller", "update",
+                FieldChange("spec.replicas", "5", "3", outside=True)),
+            obj("Service", "ingress-nginx", "ingress-nginx-controller", "unchanged"),
+        )),
+        ComponentPlan("cert_manager", "1.16.3", "1.16.2", (
+            obj("Deployment", "cert-manager", "cert-manager", "update",
+                FieldChange("spec.template.spec.containers[0].image",
+                            "quay.io/jetstack/cert-manager-controller:v1.16.2",
+                            "quay.io/jetstack/cert-manager-controller:v1.16.3")),
+        ), ("Deployment cert-manager/cert-manager: 0/1 replicas updated and available",)),
+        ComponentPlan("keel", "0.19.1", None, (
+            obj("Namespace", "", "keel", "create"),
+            obj("Deployment", "keel", "keel", "create"),
+        )),
+        ComponentPlan("monitoring", "0.14.0", "0.14.0", (
+            obj("Deployment", "monitoring", "prometheus-operator", "unchanged"),
+        )),
+    )
+    linode = (Change("resize-pool", "pool 412 (g6-dedicated-8)", "count 3 → 4"),)
+    plan = Plan("prod", cluster, linode, (), components, context="lke1-ctx")
+    return replace(plan, **changes)
+
+
+class FakeProvisioning:
+    """make_plan and carry_out without a network. make_plan waits while `gate` is clear, then
+    returns `plan` or raises `plan_error`; carry_out reports `events`, waits for its stop
+    when `until_stopped`, then returns or raises `error`."""
+
+    def __init__(self, plan: Any) -> None:
+        import threading
+
+        from cpanel_platform.provision.up import Event
+
+        self.plan = plan
+        self.plan_error: Exception | None = None
+        self.gate = threading.Event()
+        self.gate.set()
+        self.planned = 0
+        self.applied: list[Any] = []
+        self.events = [Event("cluster", "updated pool 412 (g6-dedicated-8): count 3 → 4"),
+                       Event("ingress_nginx", "Deployment ingress-nginx/ingress-nginx-controller "
+                             "updated (spec.replicas)"),
+                       Event("ingress_nginx", "healthy", "done")]
+        self.error: Exception | None = None
+        self.until_stopped = False
+
+    def make_plan(self, spec: Any, **kwargs: Any) -> Any:
+        self.gate.wait(10)
+        self.planned += 1
+        if self.plan_error is not None:
+            raise self.plan_error
+        return self.plan
+
+    def carry_out(self, spec: Any, plan: Any, *, report: Callable[[Any], None], stop: Any,
+                  **kwargs: Any) -> str:
+        self.applied.append(plan)
+        for event in self.events:
+            report(event)
+        if self.until_stopped:
+            stop.wait(10)
+        if self.error is not None:
+            raise self.error
+        return plan.context
+
+    def patch(self, monkeypatch: Any) -> FakeProvisioning:
+        monkeypatch.setattr("cpanel_platform.provision.plan.make_plan", self.make_plan)
+        monkeypatch.setattr("cpanel_platform.provision.up.carry_out", self.carry_out)
+        return self

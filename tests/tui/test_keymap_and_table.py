@@ -16,6 +16,7 @@ from tests.tui.conftest import SIZE, rows, sandbox_app, until
 def test_keymap_check_refuses_unknown_ids_and_empty_keys() -> None:
     assert check({"describe": "D", "cursor_down": "j,down"}) == {
         "describe": "D", "cursor_down": "j,down"}
+    assert check({"platform_apply": "U"}) == {"platform_apply": "U"}  # pane keys too
     with pytest.raises(KeymapError, match="unknown binding id descrbe"):
         check({"descrbe": "D"})
     with pytest.raises(KeymapError, match="no key given for yaml"):

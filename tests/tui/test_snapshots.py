@@ -9,8 +9,11 @@ look at the SVGs under __snapshots__/ before committing them.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from cpanel.app import CpanelApp
@@ -18,6 +21,7 @@ from cpanel.screens.help import HelpScreen
 from cpanel.screens.text import TextScreen
 from cpanel_platform.kube.kinds import PODS
 from cpanel_platform.kube.watchcache import Caches, WatchCache
+from cpanel_platform.provision.template import write_template
 from cpanel_platform.session import Session
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -74,6 +78,24 @@ def goto(alias: str) -> Callable[[Pilot], Awaitable[None]]:
 def test_pane(snap_compare, snapshot_app: CpanelApp, alias: str) -> None:
     run_before = start if alias == "overview" else goto(alias)
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Clock times in UTC, whatever the machine's zone."""
+    with mock.patch.dict(os.environ, {"TZ": "UTC"}):
+        time.tzset()
+        yield
+    time.tzset()
+
+
+def test_platform_pane(snap_compare, snapshot_app: CpanelApp, utc: None,
+                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Over a fixed plan (fakes.platform_plan), with ./platform.yaml as the file."""
+    monkeypatch.chdir(tmp_path)
+    write_template(tmp_path / "platform.yaml")
+    fakes.FakeProvisioning(fakes.platform_plan()).patch(monkeypatch)
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=goto("pf"))
 
 
 def test_help(snap_compare, snapshot_app: CpanelApp) -> None:

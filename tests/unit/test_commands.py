@@ -13,7 +13,8 @@ ALIASES = {a: cls.pane_id for cls in PANES for a in (cls.pane_id, *cls.aliases)}
     ("text", "pane"),
     [("pods", "pods"), (":po", "pods"), ("no", "nodes"), ("certs", "certs"),
      ("pg", "postgres"), ("pvc", "volumes"), ("io", "volumes"), ("sli", "sli"),
-     ("rollouts", "rollouts"), ("ns", "namespaces"), ("ctx", "contexts"), ("PODS", "pods")],
+     ("rollouts", "rollouts"), ("platform", "platform"), ("pf", "platform"),
+     ("ns", "namespaces"), ("ctx", "contexts"), ("PODS", "pods")],
 )
 def test_issue_aliases_open_their_panes(text: str, pane: str) -> None:
     assert parse(text, ALIASES) == Command(pane)

@@ -14,6 +14,13 @@ def test_no_file_means_defaults(tmp_path: Path) -> None:
     assert settings.slo.target == 0.9999 and settings.prometheus.service == "prometheus-k8s"
 
 
+def test_platform_file_defaults_to_the_current_directory(tmp_path: Path) -> None:
+    assert config.Settings().platform_file == "platform.yaml"
+    path = tmp_path / "config.yaml"
+    path.write_text("platform_file: ~/infra/platform.yaml\n")
+    assert config.load(path).platform_file == "~/infra/platform.yaml"
+
+
 def test_xdg_path(tmp_path: Path) -> None:
     assert config.config_path({"XDG_CONFIG_HOME": str(tmp_path)}) == (
         tmp_path / "cpanel" / "config.yaml")

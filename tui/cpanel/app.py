@@ -90,7 +90,7 @@ class CpanelApp(ObjectActions, App[int]):
         self.titlebar = Static("", id="titlebar")
         self.switcher = ContentSwitcher(initial=f"pane-{self.crumbs[-1]}", id="panes")
         self.command_box = CommandInput(
-            placeholder=":pods  :nodes  :certs  :pg  :io  :sli  :rollouts", id="command",
+            placeholder=":pods  :nodes  :certs  :pg  :io  :sli  :rollouts  :platform", id="command",
             suggester=AliasSuggester(self.aliases))
         self.filter_box = Input(placeholder="/regex  -l app=web  !inverted", id="filter")
         self.crumbs_bar = Static("", id="crumbs")
@@ -298,6 +298,7 @@ class CpanelApp(ObjectActions, App[int]):
     def _switch(self, pane_id: str) -> None:
         self.switcher.current = f"pane-{pane_id}"
         pane = self.panes[pane_id]
+        pane.opened()
         self._rebuild(pane)
         if pane.prometheus or pane.pane_id == "overview":
             self._refresh_prometheus()

@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # the session's clients load after the first frame
 
 
 class Changed(Message):
-    """Data behind `source` ("kube/pods", "prometheus", "linode", "keel") has changed."""
+    """Data behind `source` ("kube/pods", "prometheus", "linode", "keel", "platform") has
+    changed."""
 
     def __init__(self, source: str) -> None:
         super().__init__()

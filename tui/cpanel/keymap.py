@@ -40,6 +40,15 @@ PANE = [
     Binding("R", "recycle", "Recycle", id="recycle"),
 ]
 
+# The Platform pane's own keys. ctrl+r as in K9s (r restarts elsewhere); stop shows only
+# while an apply runs.
+PLATFORM = [
+    Binding("p", "plan", "Plan", id="platform_plan"),
+    Binding("u", "apply", "Apply", id="platform_apply"),
+    Binding("ctrl+r", "refresh", "Refresh", id="platform_refresh"),
+    Binding("x", "stop", "Stop apply", id="platform_stop"),
+]
+
 LOGS = [
     Binding("f", "toggle('follow')", "Follow", id="logs_follow"),
     Binding("w", "toggle('wrap')", "Wrap", id="logs_wrap"),
@@ -64,7 +73,7 @@ def known_ids(extra: Iterable[str] = ()) -> set[str]:
 
     owners = (ResourceTable, OverviewPane, ConfirmScreen, HelpScreen, LogsScreen, TextScreen,
               CommandInput)
-    bindings = [*GLOBAL, *PANE, *(b for owner in owners for b in owner.BINDINGS)]
+    bindings = [*GLOBAL, *PANE, *PLATFORM, *(b for owner in owners for b in owner.BINDINGS)]
     return {b.id for b in bindings if isinstance(b, Binding) and b.id} | set(extra)
 
 

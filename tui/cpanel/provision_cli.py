@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         token, url = config.linode_token(), config.linode_url(settings)
         if args.command == "down":
             return _down(args, spec, token, url)
-        fetch = _fetcher()
+        fetch = fetcher()
         with console.status("reading the Linode API and the cluster…"):
             plan = make_plan(spec, token=token, linode_url=url, fetch=fetch,
                              production_ok=args.production)
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return INTERRUPTED
 
 
-def _fetcher() -> Fetch:
+def fetcher() -> Fetch:
     client = manifests.mirror_client(os.environ)
     return partial(manifests.fetch, mirror=manifests.mirror_url(os.environ), client=client)
 

@@ -59,6 +59,10 @@ class Pane(Vertical):
         """Render a model `build` returned (UI thread)."""
         raise NotImplementedError
 
+    def opened(self) -> None:
+        """The pane was switched to (UI thread). Panes whose data is fetched on demand
+        rather than watched start fetching here."""
+
     def apply_filter(self, predicate: Filter | None) -> None:
         """Panes without a table ignore the filter."""
 

@@ -8,6 +8,7 @@ from cpanel.panes.contexts import ContextsPane
 from cpanel.panes.namespaces import NamespacesPane
 from cpanel.panes.nodes import NodesPane
 from cpanel.panes.overview import OverviewPane
+from cpanel.panes.platform import PlatformPane
 from cpanel.panes.pods import PodsPane
 from cpanel.panes.postgres import PostgresPane
 from cpanel.panes.rollouts import RolloutsPane
@@ -16,5 +17,5 @@ from cpanel.panes.volumes import VolumesPane
 
 PANES: tuple[type[Pane], ...] = (
     OverviewPane, PodsPane, NodesPane, CertificatesPane, PostgresPane, VolumesPane, SliPane,
-    RolloutsPane, NamespacesPane, ContextsPane,
+    RolloutsPane, PlatformPane, NamespacesPane, ContextsPane,
 )

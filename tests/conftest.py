@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cpanel_platform.sandbox import runner
+from cpanel_platform.sandbox import control, runner
 
 KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or "kubectl"
 LINODE_CLI = shutil.which("linode-cli", path=str(Path(sys.executable).parent)) or "linode-cli"
@@ -74,10 +74,22 @@ class Sandbox:
             raise AssertionError(f"linode-cli {' '.join(args)} failed:\n{proc.stderr}")
         return json.loads(proc.stdout) if proc.stdout.strip() else None
 
+    def requests(self, api: str, since: int = 0) -> tuple[list[dict], int]:
+        """The requests the "kubernetes" or "linode" emulator answered from number `since`
+        on, and the number to ask from next time."""
+        info = runner.read_runtime(self.state_dir)
+        assert info, "the sandbox is not running"
+        token = runner.admin_token(self.state_dir)
+        code, body = control.call(info, token, "GET", f"/requests/{api}?since={since}")
+        assert code == 200, body
+        return body["requests"], body["next"]
 
-def start_sandbox(state_dir: Path, speed: float = 1.0, history_days: int = 1) -> Sandbox:
+
+def start_sandbox(
+    state_dir: Path, speed: float = 1.0, history_days: int = 1, empty: bool = False
+) -> Sandbox:
     # A day of metrics history keeps start-up fast; the platform test asks for all 90.
-    options = runner.WorldOptions(speed=speed, history_days=history_days)
+    options = runner.WorldOptions(speed=speed, history_days=history_days, empty=empty)
     info = runner.start_detached(state_dir, options)
     home = state_dir / "home"
     home.mkdir(exist_ok=True)
@@ -100,7 +112,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def fresh_sandbox(tmp_path: Path) -> Iterator[Callable[[], Sandbox]]:
-    """A private sandbox for tests that restart or stop it."""
+    """A private sandbox for tests that restart or stop it (or want it empty)."""
     state = tmp_path / "sandbox"
-    yield lambda speed=1.0: start_sandbox(state, speed)
+    yield lambda speed=1.0, empty=False: start_sandbox(state, speed, empty=empty)
     runner.stop(state)

@@ -49,7 +49,9 @@ def serve(cluster: KubeCluster) -> Iterator[Served]:
 
 
 def make_cluster(**options: Any) -> KubeCluster:
-    return KubeCluster({TOKEN: User("admin", "admin")}, K8S_VERSION, seed=seed_cluster, **options)
+    return KubeCluster(
+        {TOKEN: User("admin", "admin")}, lambda: K8S_VERSION, seed=seed_cluster, **options
+    )
 
 
 @pytest.fixture(scope="module")

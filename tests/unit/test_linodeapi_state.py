@@ -27,6 +27,15 @@ class Recorder:
 
     def __init__(self) -> None:
         self.heard: list[tuple[str, int, int, str, int]] = []
+        self.clusters: list[tuple[str, int]] = []
+        self.kubeconfig: str | None = None  # what it answers for a new cluster
+
+    def cluster_created(self, cluster_id: int, cluster: dict) -> str | None:
+        self.clusters.append(("created", cluster_id))
+        return self.kubeconfig
+
+    def cluster_deleted(self, cluster_id: int, cluster: dict) -> None:
+        self.clusters.append(("deleted", cluster_id))
 
     def instance_running(self, cluster_id: int, pool_id: int, node_id: str, instance: dict) -> None:
         self.heard.append(("running", cluster_id, pool_id, node_id, instance["id"]))
@@ -115,6 +124,14 @@ def test_kubeconfig_and_endpoints_come_with_the_control_plane(state) -> None:
     assert base64.b64decode(state.lke.kubeconfig(cluster_id)).decode() == KUBECONFIG
     assert state.lke.api_endpoints(cluster_id) == [{"endpoint": "https://127.0.0.1:6443"}]
     assert events(state, "lke_cluster_create")[0]["status"] == "finished"
+
+
+def test_the_listener_gives_a_new_cluster_its_kubeconfig_and_hears_it_go(state, listener) -> None:
+    listener.kubeconfig = KUBECONFIG
+    cluster_id = booted(state)
+    assert base64.b64decode(state.lke.kubeconfig(cluster_id)).decode() == KUBECONFIG
+    state.lke.delete_cluster(cluster_id, "alice")
+    assert listener.clusters == [("created", cluster_id), ("deleted", cluster_id)]
 
 
 def test_pool_count_changes_create_and_delete_linodes(state, listener) -> None:

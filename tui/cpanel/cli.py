@@ -50,6 +50,11 @@ def _sandbox_parser(sub: argparse._SubParsersAction) -> None:
                 default=90,
                 help="days of Prometheus history to backfill (default: 90)",
             )
+            p.add_argument(
+                "--empty",
+                action="store_true",
+                help="start with no LKE cluster and an empty Kubernetes API, for provisioning",
+            )
 
 
 def _provision_parsers(sub: argparse._SubParsersAction) -> None:

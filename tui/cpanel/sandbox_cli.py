@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace) -> runner.WorldOptions:
     return runner.WorldOptions(
-        args.seed, args.speed, max(1, args.nodes), args.pods, args.history_days
+        args.seed, args.speed, max(1, args.nodes), args.pods, args.history_days, args.empty
     )
 
 
@@ -38,6 +38,17 @@ def _print_ready(info: dict, state: Path, stop_hint: str) -> None:
     console.print(
         f"[green]Sandbox ready[/]: Kubernetes API {info['kube']}, Linode API {info['linode']}"
     )
+    if info.get("empty"):
+        console.print(
+            f'In another shell:  eval "$({sys.argv[0]} sandbox env{flag})"; '
+            "linode-cli lke clusters-list"
+        )
+        console.print(
+            "The Linode account is empty: an LKE cluster created through the Linode API gets "
+            "a kubeconfig for the sandbox's Kubernetes API once its control plane is up "
+            f"(one cluster at a time). {stop_hint}"
+        )
+        return
     console.print(
         f'In another shell:  eval "$({sys.argv[0]} sandbox env{flag})"; '
         "kubectl get nodes; linode-cli lke clusters-list"

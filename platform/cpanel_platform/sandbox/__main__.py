@@ -18,8 +18,11 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=3)
     parser.add_argument("--pods", type=int, default=0)
     parser.add_argument("--history-days", type=int, default=90)
+    parser.add_argument("--empty", action="store_true")
     args = parser.parse_args()
-    options = WorldOptions(args.seed, args.speed, args.nodes, args.pods, args.history_days)
+    options = WorldOptions(
+        args.seed, args.speed, args.nodes, args.pods, args.history_days, args.empty
+    )
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

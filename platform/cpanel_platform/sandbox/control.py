@@ -1,5 +1,6 @@
-"""The running sandbox's control API on 127.0.0.1, for `cpanel sandbox status|incident`:
-health of each server and actor, and incidents to start and stop."""
+"""The running sandbox's control API on 127.0.0.1, for `cpanel sandbox status|incident` and
+tests: health of each server and actor, incidents to start and stop, and the requests the
+Kubernetes and Linode emulators answered (`/requests/kubernetes|linode?since=N`)."""
 
 from __future__ import annotations
 
@@ -14,23 +15,31 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .incidents import CATALOGUE, IncidentError, Incidents
+from .requestlog import RequestLog
 from .serving import AppServer
 from .world import World
 
 
 class ControlServer:
     def __init__(
-        self, world: World, incidents: Incidents, token: str, servers: dict[str, str]
+        self,
+        world: World,
+        incidents: Incidents,
+        token: str,
+        servers: dict[str, str],
+        requests: dict[str, RequestLog],
     ) -> None:
         self.world = world
         self.incidents = incidents
         self.token = token
         self.servers = servers  # name -> health URL
+        self.requests = requests  # API name -> its request log
         self.app = Starlette(
             routes=[
                 Route("/status", self.status),
                 Route("/incidents", self.list_incidents),
                 Route("/incidents/{name}", self.incident, methods=["POST", "DELETE"]),
+                Route("/requests/{api}", self.request_log),
             ]
         )
         self._server = AppServer(self.app)
@@ -89,6 +98,20 @@ class ControlServer:
         except IncidentError as err:
             return JSONResponse({"error": str(err)}, 409 if name in CATALOGUE else 404)
         return JSONResponse({"incident": name, "active": name in self.incidents.active()})
+
+    async def request_log(self, request: Request) -> JSONResponse:
+        """The API's logged requests from number `since` on, and the number to ask from next."""
+        if not self._authorised(request):
+            return JSONResponse({"error": "unauthorised"}, 401)
+        log = self.requests.get(request.path_params["api"])
+        if log is None:
+            return JSONResponse({"error": f"no API called {request.path_params['api']!r}"}, 404)
+        try:
+            since = int(request.query_params.get("since", "0"))
+        except ValueError:
+            return JSONResponse({"error": "since must be a whole number"}, 400)
+        entries, following = log.since(since)
+        return JSONResponse({"requests": entries, "next": following})
 
     async def serve(self, sock: socket.socket, ready: asyncio.Event) -> None:
         await self._server.serve(sock, ready)

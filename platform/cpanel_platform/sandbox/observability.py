@@ -49,11 +49,12 @@ def _internal_ip(node: dict[str, Any]) -> str:
     )
 
 
-async def read_platform(kube: Kube) -> Platform:
+async def read_platform(kube: Kube, story: bool = True) -> Platform:
     """The platform as the exporters would see it now: nodes, Block Storage volumes and where
-    they are attached, ingress controllers and hosts. Postgres and certificates come from the
-    story's platform until their actors feed them."""
-    story = default_platform(time.time())
+    they are attached, ingress controllers and hosts. With `story`, Postgres, certificates,
+    ingresses and probes come from the story's platform until the cluster has its own;
+    without, what the cluster lacks is absent (an empty account runs no site)."""
+    fallback = default_platform(time.time()) if story else Platform(nodes=[])
     nodes = (await kube.list(NODES))["items"]
     attached = {
         a["spec"]["source"].get("persistentVolumeName"): a["spec"]["nodeName"]
@@ -106,14 +107,14 @@ async def read_platform(kube: Kube) -> Platform:
         for ing, host in hosts
     ]
     return dataclasses.replace(
-        story,
-        postgres=await _postgres(kube) or story.postgres,
-        certificates=await _certificates(kube) or story.certificates,
+        fallback,
+        postgres=await _postgres(kube) or fallback.postgres,
+        certificates=await _certificates(kube) or fallback.certificates,
         nodes=[Node(n["metadata"]["name"], _internal_ip(n)) for n in nodes],
         volumes=volumes,
-        controllers=controllers or story.controllers,
-        ingresses=ingresses or story.ingresses,
-        probes=[f"https://{hosts[0][1]}/"] if hosts else story.probes,
+        controllers=controllers or fallback.controllers,
+        ingresses=ingresses or fallback.ingresses,
+        probes=[f"https://{hosts[0][1]}/"] if hosts else fallback.probes,
     )
 
 
@@ -146,9 +147,16 @@ def _epoch(stamp: str | None) -> float | None:
 
 
 async def _certificates(kube: Kube) -> list[Certificate]:
-    """Issued Certificates as cert-manager's metrics describe them."""
+    """Issued Certificates as cert-manager's metrics describe them; none before cert-manager's
+    CustomResourceDefinitions are installed."""
+    try:
+        listed = (await kube.list(CERTIFICATES))["items"]
+    except KubeError as err:
+        if err.code != 404:
+            raise
+        return []
     certs = []
-    for cert in (await kube.list(CERTIFICATES))["items"]:
+    for cert in listed:
         status, issuer = cert.get("status") or {}, cert["spec"].get("issuerRef") or {}
         not_before, not_after = _epoch(status.get("notBefore")), _epoch(status.get("notAfter"))
         if not_before is None or not_after is None:
@@ -173,10 +181,15 @@ async def _certificates(kube: Kube) -> list[Certificate]:
 
 
 class Observability:
-    def __init__(self, root: Path, seed: int = 0, days: int = HISTORY_DAYS) -> None:
+    """`days` of history are backfilled (0: none); `story`: see read_platform."""
+
+    def __init__(
+        self, root: Path, seed: int = 0, days: int = HISTORY_DAYS, story: bool = True
+    ) -> None:
         self.root = root
         self.seed = seed
         self.days = days
+        self.story = story
         self.prometheus = Prometheus(root / "prometheus")
         self.telemetry: Telemetry | None = None
         self.exporter: MetricsExporter | None = None
@@ -188,13 +201,25 @@ class Observability:
     async def start(self, kube: Kube, sock: socket.socket) -> str:
         """Fill the model from the cluster, backfill history, serve the exporter and start
         Prometheus scraping it; returns Prometheus's URL."""
-        self.telemetry = Telemetry(await self._settled_platform(kube), seed=self.seed)
         await asyncio.to_thread(self.prometheus.clear_data)
+        if self.days:
+            self.telemetry = Telemetry(await self._settled_platform(kube), seed=self.seed)
+            await self._backfill(self.telemetry)
+        else:  # no history to keep consistent: the model follows the cluster from now on
+            self.telemetry = Telemetry(await read_platform(kube, self.story), seed=self.seed)
+        self.exporter = MetricsExporter(self.telemetry)
+        ready = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self.exporter.serve(sock, ready)))
+        await ready.wait()
+        self._target = f"127.0.0.1:{sock.getsockname()[1]}"
+        self.url = await asyncio.to_thread(self.prometheus.start, [self._target])
+        self._tasks.append(asyncio.create_task(self._follow(kube), name="metrics-model"))
+        return self.url
+
+    async def _backfill(self, telemetry: Telemetry) -> None:
         try:
             done = await asyncio.to_thread(
-                functools.partial(
-                    backfill, self.telemetry, self.prometheus.data_dir, days=self.days
-                )
+                functools.partial(backfill, telemetry, self.prometheus.data_dir, days=self.days)
             )
         except PrometheusError as err:  # history is a nicety; live metrics still work
             log.error("no metrics history this time: %s", err)
@@ -207,22 +232,13 @@ class Observability:
                 done.seconds,
                 done.cached,
             )
-        self.exporter = MetricsExporter(self.telemetry)
-        ready = asyncio.Event()
-        self._tasks.append(asyncio.create_task(self.exporter.serve(sock, ready)))
-        await ready.wait()
-        self._target = f"127.0.0.1:{sock.getsockname()[1]}"
-        self.url = await asyncio.to_thread(self.prometheus.start, [self._target])
-        self._tasks.append(asyncio.create_task(self._follow(kube), name="metrics-model"))
-        return self.url
 
-    @staticmethod
-    async def _settled_platform(kube: Kube, patience: float = 15.0) -> Platform:
+    async def _settled_platform(self, kube: Kube, patience: float = 15.0) -> Platform:
         """The platform once every Block Storage volume is attached (the world has just been
         applied: claims bind and pods start within seconds)."""
         deadline = time.monotonic() + patience
         while True:
-            platform = await read_platform(kube)
+            platform = await read_platform(kube, self.story)
             volumes = [
                 pv
                 for pv in (await kube.list(PVS))["items"]
@@ -237,7 +253,7 @@ class Observability:
         while True:
             await asyncio.sleep(10)
             try:
-                fresh = await read_platform(kube)
+                fresh = await read_platform(kube, self.story)
             except (KubeError, httpx.HTTPError) as err:
                 log.debug("metrics model: %s", err)
                 continue

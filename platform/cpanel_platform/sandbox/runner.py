@@ -43,13 +43,16 @@ READY_TIMEOUT = 180.0  # a cold start backfills 90 days of metrics: about 40 s o
 
 @dataclass(frozen=True)
 class WorldOptions:
-    """How the sandbox's world is made: deterministic for a seed; sped up; grown for scale."""
+    """How the sandbox's world is made: deterministic for a seed; sped up; grown for scale;
+    or `empty`: an account without an LKE cluster, for provisioning one (no metrics history
+    then, whatever `history_days` says)."""
 
     seed: int = 0
     speed: float = 1.0
     nodes: int = 3
     pods: int = 0
     history_days: int = 90
+    empty: bool = False
 
     def argv(self) -> list[str]:
         return [
@@ -63,6 +66,7 @@ class WorldOptions:
             str(self.nodes),
             "--pods",
             str(self.pods),
+            *(["--empty"] if self.empty else []),
         ]
 
 
@@ -112,7 +116,7 @@ def _tokens(paths: Paths) -> dict[str, str]:
     return tokens
 
 
-USERS = ("admin", "viewer", "actors", "linode", "keel")
+USERS = ("admin", "viewer", "actors", "linode", "keel", "external-dns")
 KEEL_USER = "admin"
 
 
@@ -126,42 +130,56 @@ def _users(tokens: dict[str, str]) -> dict[str, User]:
     }
 
 
-def kubeconfig(server: str, tokens: dict[str, str], ca_pem: bytes) -> dict[str, Any]:
-    ca = base64.b64encode(ca_pem).decode()
+def empty_kubeconfig() -> dict[str, Any]:
+    """A kubeconfig with nothing in it, for a tool to merge a new cluster's context into."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [
-            {
-                "name": "cpanel-sandbox",
-                "cluster": {"server": server, "certificate-authority-data": ca},
-            }
-        ],
-        "users": [
-            {"name": "sandbox-admin", "user": {"token": tokens["admin"]}},
-            {"name": "sandbox-viewer", "user": {"token": tokens["viewer"]}},
-        ],
-        "contexts": [
-            {
-                "name": "sandbox",
-                "context": {
-                    "cluster": "cpanel-sandbox",
-                    "user": "sandbox-admin",
-                    "namespace": "default",
-                },
-            },
-            {
-                "name": "sandbox-viewer",
-                "context": {
-                    "cluster": "cpanel-sandbox",
-                    "user": "sandbox-viewer",
-                    "namespace": "default",
-                },
-            },
-        ],
-        "current-context": "sandbox",
+        "clusters": [],
+        "users": [],
+        "contexts": [],
+        "current-context": "",
         "preferences": {},
     }
+
+
+def _kubeconfig(
+    server: str, ca_pem: bytes, cluster: str, contexts: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """One cluster and, per context name, its (user, token); the first context is current."""
+    ca = base64.b64encode(ca_pem).decode()
+    return {
+        **empty_kubeconfig(),
+        "clusters": [
+            {"name": cluster, "cluster": {"server": server, "certificate-authority-data": ca}}
+        ],
+        "users": [{"name": user, "user": {"token": token}} for user, token in contexts.values()],
+        "contexts": [
+            {"name": name, "context": {"cluster": cluster, "user": user, "namespace": "default"}}
+            for name, (user, _) in contexts.items()
+        ],
+        "current-context": next(iter(contexts)),
+    }
+
+
+def kubeconfig(server: str, tokens: dict[str, str], ca_pem: bytes) -> dict[str, Any]:
+    """The sandbox's own: contexts `sandbox` (admin) and `sandbox-viewer` (read-only)."""
+    return _kubeconfig(
+        server,
+        ca_pem,
+        "cpanel-sandbox",
+        {
+            "sandbox": ("sandbox-admin", tokens["admin"]),
+            "sandbox-viewer": ("sandbox-viewer", tokens["viewer"]),
+        },
+    )
+
+
+def lke_kubeconfig(server: str, token: str, ca_pem: bytes, cluster_id: int) -> dict[str, Any]:
+    """What LKE serves for a cluster: cluster `lke<id>`, user `lke<id>-admin`, context
+    `lke<id>-ctx`."""
+    name = f"lke{cluster_id}"
+    return _kubeconfig(server, ca_pem, name, {f"{name}-ctx": (f"{name}-admin", token)})
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -188,24 +206,40 @@ async def serve(
     keel_url = f"http://127.0.0.1:{keel_sock.getsockname()[1]}"
     mirror_url = f"https://127.0.0.1:{mirror_sock.getsockname()[1]}"
     options = options or WorldOptions()
-    world = World(options.seed, options.speed, options.nodes, options.pods)
+    world = World(options.seed, options.speed, options.nodes, options.pods, options.empty)
     cluster = KubeCluster(
         _users(tokens),
         world.git_version,
-        paths.kube_store,
-        seed=seed_cluster,
+        None if options.empty else paths.kube_store,  # empty means empty, after a restart too
+        seed=None if options.empty else seed_cluster,
         names_seed=options.seed,
         node_grace=NODE_GRACE_SECONDS / options.speed,
     )
-    config = yaml.safe_dump(kubeconfig(kube_url, tokens, certs.ca.read_bytes()), sort_keys=False)
+    ca_pem = certs.ca.read_bytes()
+    if world.cluster_id is None:
+        config = yaml.safe_dump(empty_kubeconfig(), sort_keys=False)
+    else:
+        config = yaml.safe_dump(kubeconfig(kube_url, tokens, ca_pem), sort_keys=False)
+        world.linode.set_kubeconfig(world.cluster_id, config)
     _write_private(paths.kubeconfig, config)
-    world.linode.set_kubeconfig(world.cluster_id, config)
     world.kube_server = cluster.server
-    monitoring = Observability(state_dir, options.seed, options.history_days)
+    world.kubeconfig_for = lambda cluster_id: yaml.safe_dump(
+        lke_kubeconfig(kube_url, tokens["admin"], ca_pem, cluster_id), sort_keys=False
+    )
+    monitoring = Observability(
+        state_dir,
+        options.seed,
+        0 if options.empty else options.history_days,
+        story=not options.empty,
+    )
     world.monitoring = monitoring
-    linode = LinodeServer(world.linode, {tokens["linode"]: "sandbox"})
+    # external-dns has a token of its own, so that request logs tell its calls from clients'.
+    linode = LinodeServer(
+        world.linode, {tokens["linode"]: "sandbox", tokens["external-dns"]: "external-dns"}
+    )
     health = {"kubernetes-api": f"{kube_url}/readyz", "linode-api": f"{linode_url}/regions"}
-    control = ControlServer(world, Incidents(world), tokens["admin"], health)
+    requests = {"kubernetes": cluster.server.requests, "linode": linode.requests}
+    control = ControlServer(world, Incidents(world), tokens["admin"], health, requests)
     mirror = MirrorServer()
     keel: KeelApi | None = None
     kube_ready, linode_ready, control_ready = asyncio.Event(), asyncio.Event(), asyncio.Event()
@@ -240,7 +274,7 @@ async def serve(
     await mirror_ready.wait()
     health["release-mirror"] = f"{mirror_url}/healthz"
     world_kube = Kube(kube_url, tokens["actors"], str(certs.ca), "sandbox")
-    await world.start(world_kube, cluster.logs, linode_url, tokens["linode"])
+    await world.start(world_kube, cluster.logs, linode_url, tokens["external-dns"])
     assert world.keel is not None
     keel = KeelApi(world.keel, KEEL_USER, tokens["keel"])
     keel_ready = asyncio.Event()
@@ -259,6 +293,7 @@ async def serve(
         "control": control_url,
         "keel": keel_url,
         "mirror": mirror_url,
+        "empty": options.empty,
     }
     paths.runtime.write_text(json.dumps(info))
     if on_ready:

@@ -58,6 +58,9 @@ class AppServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
+            # As long as nginx's default: clients that wait out a Retry-After (5 s and more
+            # here) on a pooled connection must not find it closed under them.
+            timeout_keep_alive=75,
             ssl_certfile=cert,
             ssl_keyfile=key,
         )

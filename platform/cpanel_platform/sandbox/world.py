@@ -4,6 +4,13 @@ simulated kubelets, with Block Storage and the cloud controller manager around t
 The Linode side is the source of truth for machines: a Linode that starts running boots a
 kubelet that registers its Node; a Linode that is deleted takes its kubelet with it, and the
 cloud controller manager removes the Node once it has gone NotReady.
+
+The sandbox has one Kubernetes API, so it backs one LKE cluster at a time: `prod`, made at
+start, or (in an empty world, or once the backed cluster is deleted) the next cluster created
+through the Linode API, whose kubeconfig then points at that API with LKE's names
+(`lke<id>`, `lke<id>-admin`, `lke<id>-ctx`). A cluster created while another is backed gets
+no API: its kubeconfig stays "not yet available", and its Linodes boot no kubelets. Deleting
+the backed cluster wipes the API's store, so the next cluster starts as a new one.
 """
 
 from __future__ import annotations
@@ -11,13 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from . import baseline, manifests
+from .kubeapi.server import KubeServer
 from .linodeapi import LinodeState, Timings
 from .linodeapi.errors import LinodeError
-from .seed import node
+from .linodeapi.lke import Cluster
+from .seed import node, seed_cluster
 from .simulator.ccm import CloudNodeLifecycle, ServiceLoadBalancers
+from .simulator.certmanager import CONTROLLER_POD as CERT_MANAGER_POD
 from .simulator.certmanager import CertManager
 from .simulator.externaldns import ExternalDns
 from .simulator.ingress import IngressNginx
@@ -26,6 +37,7 @@ from .simulator.kube import NODES as NODE_KIND
 from .simulator.kube import Kube
 from .simulator.kubelet import ContainerLogs, Kubelets
 from .simulator.kubelet import Timings as KubeletTimings
+from .simulator.postgres import CONTROLLER_POD as POSTGRES_OPERATOR_POD
 from .simulator.postgres import PostgresOperator
 from .simulator.storage import Storage
 
@@ -75,13 +87,21 @@ def load_documents(pods: int) -> list[dict[str, Any]]:
 
 class World:
     def __init__(
-        self, seed: int = 0, speed: float = 1.0, nodes: int = NODES, extra_pods: int = 0
+        self,
+        seed: int = 0,
+        speed: float = 1.0,
+        nodes: int = NODES,
+        extra_pods: int = 0,
+        empty: bool = False,
     ) -> None:
         """`speed` > 1 makes machines boot, heartbeat and fail over that many times faster;
-        `nodes` sizes the pool and `extra_pods` adds filler workloads, for scale work."""
+        `nodes` sizes the pool and `extra_pods` adds filler workloads, for scale work.
+        `empty`: the account has no LKE cluster and the Kubernetes API holds nothing until a
+        client creates one (the DNS domain exists either way)."""
         self.speed = speed
         self.seed = seed
         self.extra_pods = extra_pods
+        self.empty = empty
         boot = Timings()
         self.linode = LinodeState(
             seed=seed,
@@ -92,16 +112,21 @@ class World:
                 control_plane_delay=boot.control_plane_delay / speed,
             ),
         )
-        prod = {**PROD, "node_pools": [{**PROD["node_pools"][0], "count": nodes}]}
-        self.cluster_id = self.linode.lke.create_cluster(prod, "sandbox").id
-        self.linode.settle()  # the cluster exists and its Linodes run before anyone looks
+        self.cluster_id: int | None = None  # the LKE cluster the Kubernetes API backs
+        if not empty:
+            prod = {**PROD, "node_pools": [{**PROD["node_pools"][0], "count": nodes}]}
+            self.cluster_id = self.linode.lke.create_cluster(prod, "sandbox").id
+            self.linode.settle()  # the cluster exists and its Linodes run before anyone looks
         self.linode.dns.create_domain(
             {"domain": DOMAIN, "type": "master", "soa_email": f"ops@{DOMAIN}", "ttl_sec": 300}
         )
         self.linode.listener = self
         self._tasks: list[asyncio.Task[Any]] = []
         self._kube: Kube | None = None
-        self.kube_server: Any = None  # the KubeServer, for incidents that stage API outages
+        # Set by the runner once the API serves: to wipe and seed its store for a new cluster
+        # (and to stage API outages), and to write a new cluster's kubeconfig.
+        self.kube_server: KubeServer | None = None
+        self.kubeconfig_for: Callable[[int], str] | None = None
         self.monitoring: Any = None  # the Observability, for incidents seen in metrics
         self.kubelets: Kubelets | None = None
         self.keel: Keel | None = None
@@ -109,22 +134,34 @@ class World:
         self.postgres: PostgresOperator | None = None
         self._booted = 0
 
-    @property
+    def backed(self) -> Cluster | None:
+        """The LKE cluster the Kubernetes API stands for, if any."""
+        if self.cluster_id is None:
+            return None
+        return self.linode.lke.clusters.get(self.cluster_id)
+
     def git_version(self) -> str:
-        minor = self.linode.lke.cluster(self.cluster_id).k8s_version
+        """The backed cluster's Kubernetes; with none, the newest LKE offers."""
+        cluster = self.backed()
+        minor = cluster.k8s_version if cluster else self.linode.lke.versions[0]
         return f"v{minor}.{PATCH_RELEASE}"
 
     def region(self) -> str:
-        return self.linode.lke.cluster(self.cluster_id).region
+        cluster = self.backed()
+        if cluster is None:
+            raise LinodeError(404, "No LKE cluster backs the Kubernetes API")
+        return cluster.region
 
     async def start(
         self, kube: Kube, logs: ContainerLogs, linode_url: str, linode_token: str
     ) -> None:
-        """Bring the actors up against the Kubernetes API at `kube` and the Linode API."""
+        """Bring the actors up against the Kubernetes API at `kube` and the Linode API (as
+        `linode_token`'s user)."""
         self._kube = kube
         self.keel = Keel(kube, speed=self.speed)
-        self.cert_manager = CertManager(kube, speed=self.speed)
-        self.postgres = PostgresOperator(kube, seed=self.seed)
+        # Both act only while their controller pods run, as installed by a release.
+        self.cert_manager = CertManager(kube, speed=self.speed, controller=CERT_MANAGER_POD)
+        self.postgres = PostgresOperator(kube, seed=self.seed, controller=POSTGRES_OPERATOR_POD)
         dns = ExternalDns(
             kube, linode_url.removesuffix("/v4"), linode_token, DOMAIN, speed=self.speed
         )
@@ -146,13 +183,15 @@ class World:
             asyncio.create_task(self.postgres.run(), name="postgres-operator"),
             asyncio.create_task(dns.run(), name="external-dns"),
         ]
-        cluster = self.linode.lke.cluster(self.cluster_id)
-        for pool in cluster.pools.values():
+        cluster = self.backed()
+        for pool in cluster.pools.values() if cluster else []:
             for lke_node in pool.nodes:
                 if lke_node.instance_id:
                     instance = self.linode.lke.instance(lke_node.instance_id)
                     self._boot(pool.id, self.linode.lke.instance_json(instance))
         await self._forget_old_machines(kube)
+        if self.empty:
+            return
         crds = [*manifests.load("crds/cert-manager"), *manifests.load("crds/postgres-operator")]
         for doc in [*crds, *baseline.documents(), *load_documents(self.extra_pods)]:
             await kube.apply(doc, "cpanel")
@@ -192,10 +231,34 @@ class World:
             self._kube = None
 
     # -- the Linode listener -------------------------------------------------------------
+    def cluster_created(self, cluster_id: int, cluster: dict[str, Any]) -> str | None:
+        """Back the new cluster with the Kubernetes API, freshly seeded as LKE makes one,
+        unless a cluster is backed already (see the module's docstring)."""
+        if self.backed() is not None or self.kube_server is None or self.kubeconfig_for is None:
+            return None
+        self.cluster_id = cluster_id
+        self._wipe(self.kube_server)  # nothing the API held before this cluster belongs to it
+        seed_cluster(self.kube_server.api)
+        return self.kubeconfig_for(cluster_id)
+
+    def cluster_deleted(self, cluster_id: int, cluster: dict[str, Any]) -> None:
+        """The backed cluster's kubelets have stopped with its Linodes; its objects go too."""
+        if cluster_id == self.cluster_id and self.kube_server is not None:
+            self.cluster_id = None
+            self._wipe(self.kube_server)
+
+    @staticmethod
+    def _wipe(server: KubeServer) -> None:
+        """Empty the API's store. Watchers see every object go, then their watches end, as
+        connections to a deleted cluster do: they relist, and find kinds whose CRDs went
+        no longer served."""
+        server.api.wipe()
+        server.close_streams()
+
     def instance_running(
         self, cluster_id: int, pool_id: int, node_id: str, instance: dict[str, Any]
     ) -> None:
-        if self.kubelets is not None:
+        if self.kubelets is not None and cluster_id == self.cluster_id:
             self._boot(pool_id, instance)
 
     def instance_deleted(
@@ -212,7 +275,7 @@ class World:
             instance["label"],
             self._booted,
             instance["id"],
-            version=self.git_version,
+            version=self.git_version(),
             pool_id=pool_id,
             instance_type=instance["type"],
             region=instance["region"],

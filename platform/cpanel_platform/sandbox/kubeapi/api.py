@@ -655,6 +655,13 @@ class Api:
                 self._remove(served, item)
         self._unserve_crd(crd)
 
+    def wipe(self) -> None:
+        """Remove every object at once, finalizers and grace periods aside, as when the
+        cluster itself is deleted: watchers see each go, and custom kinds go with their CRDs."""
+        for key in self.store.kinds():
+            for obj in self.store.list(key):
+                self._remove(self.preferred(*key), obj)
+
     def finalize_namespace(self, name: str) -> None:
         ns = self.store.get(NS_KEY, "", name)
         if ns is not None:

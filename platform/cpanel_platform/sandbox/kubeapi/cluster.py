@@ -39,13 +39,14 @@ def _workload_controllers() -> list[type[Controller]]:
 
 
 class KubeCluster:
-    """One emulated cluster: the API server and its controllers. `seed` fills a fresh store;
-    pods run only where kubelets (the sandbox's simulated ones) register nodes."""
+    """One emulated cluster: the API server and its controllers. `seed` fills an empty store;
+    pods run only where kubelets (the sandbox's simulated ones) register nodes. `git_version`
+    is asked whenever a client wants the version (e.g. "v1.36.2")."""
 
     def __init__(
         self,
         tokens: dict[str, User],
-        git_version: str,
+        git_version: Callable[[], str],
         state_file: Path | None = None,
         seed: Callable[[Api], None] | None = None,
         bookmark_interval: float = 30.0,
@@ -59,7 +60,7 @@ class KubeCluster:
         if snap:
             self.store.restore(snap)
         self.api = Api(self.store, names_seed)
-        if seed and not snap:
+        if seed and self.store.empty():  # new, or saved after its LKE cluster was deleted
             seed(self.api)
         self.logs = LogBook()
         self.server = KubeServer(self.api, tokens, self.logs, git_version, bookmark_interval)

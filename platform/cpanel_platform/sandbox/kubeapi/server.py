@@ -11,7 +11,7 @@ import asyncio
 import base64
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..requestlog import RequestLog
 from . import clock, discovery, openapi, protobuf, tables
 from .api import Api
 from .auth import User, allowed, review, rules
@@ -82,17 +83,19 @@ def _error(err: ApiError) -> Response:
 
 
 class KubeServer:
-    """The ASGI app. `tokens` maps bearer tokens to users."""
+    """The ASGI app (`app`, which logs every request in `requests`). `tokens` maps bearer
+    tokens to users; `git_version` says which Kubernetes runs, asked at every /version (the
+    sandbox's cluster may be upgraded, or replaced by one of another version)."""
 
     def __init__(
         self,
         api: Api,
         tokens: dict[str, User],
         logs: LogBook,
-        git_version: str,
+        git_version: Callable[[], str],
         bookmark_interval: float = 30.0,
     ) -> None:
-        self.version = version_info(git_version)
+        self.git_version = git_version
         self.api = api
         self.tokens = tokens
         self.logs = logs
@@ -100,13 +103,19 @@ class KubeServer:
         self._watches: set[Subscription] = set()
         self.unavailable = False
         self.proxy = ServiceProxy()
-        self.app = Starlette(
-            routes=[
-                Route(
-                    "/{path:path}", self.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
-                )
-            ]
+        self.requests = RequestLog(
+            Starlette(
+                routes=[
+                    Route(
+                        "/{path:path}",
+                        self.handle,
+                        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                    )
+                ]
+            ),
+            dry_run=True,
         )
+        self.app = self.requests
 
     # -- entry ---------------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
@@ -123,6 +132,7 @@ class KubeServer:
             return PlainTextResponse("ok")
         try:
             user = self._authenticate(request)
+            request.state.user = user.name
             return await self._route(request, path, user)
         except ApiError as err:
             return _error(err)
@@ -139,7 +149,7 @@ class KubeServer:
         parts = [p for p in path.split("/") if p]
         accept = request.headers.get("accept", "")
         if parts == ["version"]:
-            return _json(self.version)
+            return _json(version_info(self.git_version()))
         if parts[:2] == ["openapi", "v3"]:
             return self._openapi("/".join(parts[2:]))
         if parts and parts[0] in ("openapi", "swagger.json"):

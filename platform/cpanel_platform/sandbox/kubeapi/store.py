@@ -65,6 +65,9 @@ class Store:
     def kinds(self) -> list[Key]:
         return list(self._objects)
 
+    def empty(self) -> bool:
+        return not any(self._objects.values())
+
     # -- writes --------------------------------------------------------------------------
     def next_rv(self) -> int:
         self.rv += 1

@@ -38,8 +38,17 @@ PROVISIONING, BOOTING, RUNNING = "provisioning", "booting", "running"
 
 
 class Listener(Protocol):
-    """What the rest of the sandbox hears about LKE's Linodes. Called on the emulator's event
-    loop; implementations must not block, nor call back into the state."""
+    """What the rest of the sandbox hears about LKE's clusters and Linodes. Called on the
+    emulator's event loop; implementations must not block, nor call back into the state."""
+
+    def cluster_created(self, cluster_id: int, cluster: dict[str, Any]) -> str | None:
+        """The kubeconfig the new cluster serves once its control plane is up, or None when
+        nothing backs it with a Kubernetes API (its kubeconfig then stays unavailable)."""
+        ...
+
+    def cluster_deleted(self, cluster_id: int, cluster: dict[str, Any]) -> None:
+        """Called after the cluster's Linodes were deleted (and `instance_deleted` heard)."""
+        ...
 
     def instance_running(
         self, cluster_id: int, pool_id: int, node_id: str, instance: dict[str, Any]
@@ -318,6 +327,7 @@ class Lke:
         event = self._events.record("lke_cluster_create", _entity(cluster), username, STARTED)
         for spec in specs:
             self._add_pool(cluster, spec, username)
+        cluster.kubeconfig = self._listener.cluster_created(cluster.id, self.cluster_json(cluster))
         self._scheduler.after(
             self.timings.control_plane_delay, lambda: self._control_plane_up(cluster.id, event.id)
         )
@@ -354,6 +364,7 @@ class Lke:
                 self._retire(cluster, node, "The cluster was deleted")
         del self.clusters[cluster_id]
         self._events.record("lke_cluster_delete", _entity(cluster), username)
+        self._listener.cluster_deleted(cluster_id, self.cluster_json(cluster))
 
     def _unique_label(self, body: Mapping[str, Any], cluster: Cluster | None) -> str:
         label = lke_bodies.cluster_label(body, cluster.label if cluster else None)

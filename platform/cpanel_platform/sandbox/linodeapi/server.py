@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..requestlog import RequestLog
 from ..serving import AppServer
 from . import filtering, paging
 from .bodies import object_body
@@ -62,8 +63,9 @@ Handler = Callable[[Call], Any]
 
 
 class LinodeServer:
-    """The ASGI app (`app`) for one emulated account. `tokens` maps bearer tokens to
-    usernames; `rate_limit` is requests per minute per token (None: unlimited)."""
+    """The ASGI app (`app`, which logs every request in `requests`) for one emulated account.
+    `tokens` maps bearer tokens to usernames; `rate_limit` is requests per minute per token
+    (None: unlimited)."""
 
     def __init__(
         self,
@@ -75,9 +77,10 @@ class LinodeServer:
         self.state = state
         self.tokens = dict(tokens)
         self.limiter = RateLimiter(rate_limit, now) if rate_limit else None
-        self.app = Starlette(
-            routes=self._routes(), exception_handlers={HTTPException: self._http_error}
+        self.requests = RequestLog(
+            Starlette(routes=self._routes(), exception_handlers={HTTPException: self._http_error})
         )
+        self.app = self.requests
         self._server = AppServer(self.app)
 
     def _routes(self) -> list[Route]:
@@ -177,6 +180,7 @@ class LinodeServer:
                 if wait is not None:
                     raise too_many_requests(wait)
             username = self.tokens.get(token) if token else None
+            request.state.user = username or ""
             if username is None and not public:
                 raise invalid_token()
             body = await _json_body(request) if request.method in ("POST", "PUT") else {}

@@ -5,8 +5,10 @@ allocator, random parts of names and addresses from one seeded generator, and ti
 changes run from a scheduler that `tick()` (or `advance()` with a ManualClock) moves on.
 
 Hooks for the rest of the sandbox:
-- `listener` hears when an LKE Linode starts running and when it is deleted (see `Listener`);
-- `set_kubeconfig(cluster_id, text)` gives the kubeconfig the API serves for a cluster;
+- `listener` hears when an LKE cluster is created or deleted, and when an LKE Linode starts
+  running or is deleted (see `Listener`); the kubeconfig a new cluster serves is its answer;
+- `set_kubeconfig(cluster_id, text)` gives the kubeconfig the API serves for a cluster made
+  before the listener was set;
 - `upsert_volume(...)` and `delete_volume(id)` mirror PersistentVolumes as Block Storage.
 Domains and records are written through the HTTP API, as external-dns does.
 """
@@ -130,6 +132,15 @@ class _Relay:
 
     def __init__(self, state: LinodeState) -> None:
         self._state = state
+
+    def cluster_created(self, cluster_id: int, cluster: dict[str, Any]) -> str | None:
+        if self._state.listener is None:
+            return None
+        return self._state.listener.cluster_created(cluster_id, cluster)
+
+    def cluster_deleted(self, cluster_id: int, cluster: dict[str, Any]) -> None:
+        if self._state.listener is not None:
+            self._state.listener.cluster_deleted(cluster_id, cluster)
 
     def instance_running(
         self, cluster_id: int, pool_id: int, node_id: str, instance: dict[str, Any]

@@ -29,6 +29,7 @@ from .keel_policy import go_duration
 from .kube import Kind, Kube
 from .reconciler import (
     Clock,
+    ControllerPod,
     Key,
     Obj,
     Reconciler,
@@ -73,6 +74,11 @@ TRIGGER = "cert-manager-certificates-trigger"
 REQUEST_MANAGER = "cert-manager-certificates-request-manager"
 ISSUING = "cert-manager-certificates-issuing"
 REQUESTER = "system:serviceaccount:cert-manager:cert-manager"
+# The controller Deployment's pods, in the release manifests and the sandbox's baseline.
+CONTROLLER_POD = ControllerPod(
+    "cert-manager",
+    {"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/component": "controller"},
+)
 
 _ISSUER_READY = {
     "acme": ("ACMEAccountRegistered", "The ACME account was registered with the ACME server"),
@@ -164,12 +170,18 @@ def _earliest(*times: dt.datetime | None) -> dt.datetime | None:
 class CertManager(Reconciler):
     """`speed` > 1 shortens every wait (issuance, failure backoff) that many times; the
     validity of certificates is not scaled. `failing_issuers` holds names of issuers whose
-    DNS-01 solver is broken."""
+    DNS-01 solver is broken. With `controller` (CONTROLLER_POD), nothing happens unless the
+    controller's pod runs."""
 
     def __init__(
-        self, kube: Kube, clock: Clock = utcnow, speed: float = 1.0, poll: float = 0.2
+        self,
+        kube: Kube,
+        clock: Clock = utcnow,
+        speed: float = 1.0,
+        poll: float = 0.2,
+        controller: ControllerPod | None = None,
     ) -> None:
-        super().__init__(kube, clock, poll)
+        super().__init__(kube, clock, poll, controller)
         self.speed = speed
         self.failing_issuers: set[str] = set()
         self._attempts: dict[Key, dt.datetime] = {}  # when the current issuance began
@@ -189,6 +201,8 @@ class CertManager(Reconciler):
         return [("Certificate", secret["metadata"]["namespace"], name)] if name else []
 
     async def reconcile(self, key: Key) -> dt.datetime | None:
+        if not self.controller_running:
+            return None
         kind, namespace, name = key
         if kind == "Certificate":
             return await self._certificate(namespace, name)

@@ -30,6 +30,7 @@ from typing import Any
 from .kube import PODS, PVCS, Kind, Kube
 from .reconciler import (
     Clock,
+    ControllerPod,
     Key,
     Obj,
     Reconciler,
@@ -39,6 +40,7 @@ from .reconciler import (
     is_true,
     parse_time,
     remove_condition,
+    running_and_ready,
     set_condition,
     utcnow,
     where,
@@ -70,6 +72,8 @@ BACKUP_ANNOTATION = f"{GROUP}/pgbackrest-backup"
 
 MASTER, REPLICA = "master", "replica"  # the role labels Patroni sets
 COMPONENT = "postgrescluster-controller"
+# The operator Deployment's pods, in the release manifests and the sandbox's baseline.
+CONTROLLER_POD = ControllerPod("postgres-operator", {f"{GROUP}/control-plane": "postgres-operator"})
 REGISTRY = "registry.developers.crunchydata.com/crunchydata"
 POSTGRES_IMAGES = {  # PGO 5.7's RELATED_IMAGE_POSTGRES_<n> defaults
     15: f"{REGISTRY}/crunchy-postgres:ubi8-15.10-0",
@@ -136,11 +140,7 @@ def _of_cluster(obj: Obj) -> list[Key]:
 
 def _healthy(pod: Obj) -> bool:
     """Serving, as Patroni sees a member: running, ready, and not on its way out."""
-    return (
-        pod["status"].get("phase") == "Running"
-        and not pod["metadata"].get("deletionTimestamp")
-        and is_true(conditions_of(pod), "Ready")
-    )
+    return running_and_ready(pod) and not pod["metadata"].get("deletionTimestamp")
 
 
 def _job_outcome(job: Obj) -> str:
@@ -213,12 +213,20 @@ def _options_hash(repo: Obj) -> str:
 
 class PostgresOperator(Reconciler):
     """`lag_bytes` maps an instance name to the replication lag its replica reports (0 when
-    absent); failover and switchover candidates are the healthy replicas with the least lag."""
+    absent); failover and switchover candidates are the healthy replicas with the least lag.
+    With `controller` (CONTROLLER_POD), the operator's work (Services, instances, switchovers,
+    backups, status) waits for its pod; Patroni, which runs in the Postgres pods, keeps
+    electing and labelling the leader regardless."""
 
     def __init__(
-        self, kube: Kube, clock: Clock = utcnow, seed: int | None = None, poll: float = 0.2
+        self,
+        kube: Kube,
+        clock: Clock = utcnow,
+        seed: int | None = None,
+        poll: float = 0.2,
+        controller: ControllerPod | None = None,
     ) -> None:
-        super().__init__(kube, clock, poll)
+        super().__init__(kube, clock, poll, controller)
         self.clusters: dict[tuple[str, str], Cluster] = {}
         self.lag_bytes: dict[str, float] = {}
         self._random = random.Random(seed)
@@ -241,16 +249,21 @@ class PostgresOperator(Reconciler):
             return None
         cluster = self.clusters.setdefault((namespace, name), Cluster(namespace, name))
         status = copy.deepcopy(pg.get("status") or {})
-        await self._services(pg)
-        runners = await self._instances(pg, cluster)
+        operating = self.controller_running
+        if operating:
+            await self._services(pg)
+        runners = await self._instances(pg, cluster, operating)
         pods = (
             await self.kube.list(
                 PODS, namespace, labelSelector=f"{CLUSTER_LABEL}={name},{DATA_LABEL}=postgres"
             )
         )["items"]
         self._elect(cluster, pods, status)
-        self._switchover(pg, cluster, status)
+        if operating:
+            self._switchover(pg, cluster, status)
         await self._label_roles(cluster, pods)
+        if not operating:
+            return None
         status["instances"] = self._instance_status(pg, runners)
         if _pgbackrest(pg):
             await self._backups(pg, cluster, status)
@@ -306,15 +319,27 @@ class PostgresOperator(Reconciler):
             await self._ensure(SERVICES, namespace, body)
 
     # -- instances -----------------------------------------------------------------------------
-    async def _instances(self, pg: Obj, cluster: Cluster) -> list[Obj]:
-        """One StatefulSet per instance, as many per set as its replicas; surplus instances go,
-        replicas before the leader. Returns the instance StatefulSets."""
+    async def _instances(self, pg: Obj, cluster: Cluster, operating: bool) -> list[Obj]:
+        """The instance StatefulSets, which `cluster` learns. `operating`, they are first made
+        to match the spec: one per instance, as many per set as its replicas; surplus
+        instances go, replicas before the leader."""
         namespace, name = where(pg)
         listed = await self.kube.list(
             STATEFULSETS, namespace, labelSelector=f"{CLUSTER_LABEL}={name},{INSTANCE_SET_LABEL}"
         )
+        kept = await self._scale(pg, cluster, listed["items"]) if operating else listed["items"]
+        known = cluster.instances
+        cluster.instances = {
+            r["metadata"]["name"]: known.get(r["metadata"]["name"])
+            or Instance(r["metadata"]["name"], _labels(r)[INSTANCE_SET_LABEL])
+            for r in kept
+        }
+        return kept
+
+    async def _scale(self, pg: Obj, cluster: Cluster, existing: list[Obj]) -> list[Obj]:
+        """Create and delete instance StatefulSets to match the spec; returns those kept."""
         by_set: dict[str, list[Obj]] = {}
-        for runner in listed["items"]:
+        for runner in existing:
             by_set.setdefault(_labels(runner)[INSTANCE_SET_LABEL], []).append(runner)
         kept: list[Obj] = []
         for set_name, spec in _instance_sets(pg):
@@ -328,12 +353,6 @@ class PostgresOperator(Reconciler):
             kept += runners[surplus:]
         for runner in (r for gone in by_set.values() for r in gone):  # sets no longer in spec
             await self._delete_instance(runner)
-        known = cluster.instances
-        cluster.instances = {
-            r["metadata"]["name"]: known.get(r["metadata"]["name"])
-            or Instance(r["metadata"]["name"], _labels(r)[INSTANCE_SET_LABEL])
-            for r in kept
-        }
         return kept
 
     @staticmethod

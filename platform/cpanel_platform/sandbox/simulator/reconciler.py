@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .kube import EVENTS, Kind, Kube, KubeError
+from .kube import EVENTS, PODS, Kind, Kube, KubeError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,12 @@ def set_condition(
 
 def remove_condition(conditions: list[Obj], ctype: str) -> None:
     conditions[:] = [c for c in conditions if c.get("type") != ctype]
+
+
+def running_and_ready(pod: Obj) -> bool:
+    return (pod.get("status") or {}).get("phase") == "Running" and is_true(
+        conditions_of(pod), "Ready"
+    )
 
 
 def controller_ref(owner: Obj) -> Obj:
@@ -154,19 +160,45 @@ class Watch:
     params: dict[str, str] = field(default_factory=dict)  # e.g. a labelSelector
 
 
+@dataclass(frozen=True)
+class ControllerPod:
+    """Where an operator's own pod runs: its namespace and (some of) its labels."""
+
+    namespace: str
+    labels: dict[str, str]
+
+    @property
+    def selector(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in self.labels.items())
+
+
 class Reconciler:
     """Subclasses name their watches and reconcile one key at a time. Watch events and
     wake-ups queue keys (each at most once); a reconcile returns when, on the operator's
-    clock, it wants to look at its key again."""
+    clock, it wants to look at its key again.
 
-    def __init__(self, kube: Kube, clock: Clock = utcnow, poll: float = 0.2) -> None:
+    With a `controller` pod, the operator is only as alive as that pod: `controller_running`
+    says whether one is Running and Ready, and subclasses leave alone what the real operator
+    would not do without it. Keys reconciled while it is down are reconciled again once it
+    runs (nothing is lost: it catches up from the objects, as a restarted operator does)."""
+
+    def __init__(
+        self,
+        kube: Kube,
+        clock: Clock = utcnow,
+        poll: float = 0.2,
+        controller: ControllerPod | None = None,
+    ) -> None:
         self.kube = kube
         self.clock = clock
         self.poll = poll  # real seconds between looks at the clock for due wake-ups
+        self.controller = controller
         self.events = Events(kube, clock)
         self._queue: asyncio.Queue[Key] = asyncio.Queue()
         self._queued: set[Key] = set()
         self._due: dict[Key, dt.datetime] = {}
+        self._controller_pods: dict[str, bool] = {}  # name -> Running and Ready
+        self._waiting: set[Key] = set()  # reconciled while the controller was down
 
     def watches(self) -> list[Watch]:
         raise NotImplementedError
@@ -174,8 +206,18 @@ class Reconciler:
     async def reconcile(self, key: Key) -> dt.datetime | None:
         raise NotImplementedError
 
+    @property
+    def controller_running(self) -> bool:
+        """Whether the operator's pod runs (always true without a `controller` to wait on)."""
+        return self.controller is None or any(self._controller_pods.values())
+
     async def run(self) -> None:
-        await asyncio.gather(self._work(), self._wake(), *(self._follow(w) for w in self.watches()))
+        await asyncio.gather(
+            self._work(),
+            self._wake(),
+            *(self._follow(w) for w in self.watches()),
+            *([self._follow_controller(self.controller)] if self.controller else []),
+        )
 
     def enqueue(self, key: Key) -> None:
         if key not in self._queued:
@@ -186,6 +228,19 @@ class Reconciler:
         async for _, obj in self.kube.watch(watch.kind, **watch.params):
             for key in watch.keys(obj):
                 self.enqueue(key)
+
+    async def _follow_controller(self, controller: ControllerPod) -> None:
+        pods = self.kube.watch(PODS, controller.namespace, labelSelector=controller.selector)
+        async for event_type, pod in pods:
+            name = pod["metadata"]["name"]
+            if event_type == "DELETED":
+                self._controller_pods.pop(name, None)
+            else:
+                self._controller_pods[name] = running_and_ready(pod)
+            if self.controller_running:
+                waiting, self._waiting = self._waiting, set()
+                for key in waiting:
+                    self.enqueue(key)
 
     async def _wake(self) -> None:
         while True:
@@ -200,6 +255,9 @@ class Reconciler:
         while True:
             key = await self._queue.get()
             self._queued.discard(key)
+            if not self.controller_running:
+                # Before the reconcile, so that a pod starting meanwhile queues it again.
+                self._waiting.add(key)
             try:
                 due = await self.reconcile(key)
             except KubeError as err:

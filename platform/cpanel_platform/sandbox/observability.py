@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 INGRESSES = Kind("networking.k8s.io", "v1", "ingresses")
 PGO = "postgres-operator.crunchydata.com"
 CERTIFICATES = Kind("cert-manager.io", "v1", "certificates")
+CONFIGMAPS = Kind("", "v1", "configmaps")
 HISTORY_DAYS = 90
 _PROFILES = {"media": "media", "pgdata": "postgres"}
 
@@ -114,8 +115,27 @@ async def read_platform(kube: Kube, story: bool = True) -> Platform:
         volumes=volumes,
         controllers=controllers or fallback.controllers,
         ingresses=ingresses or fallback.ingresses,
-        probes=[f"https://{hosts[0][1]}/"] if hosts else fallback.probes,
+        probes=[f"https://{hosts[0][1]}/"] if hosts else await _probe_targets(kube)
+        or fallback.probes,
     )
+
+
+async def _probe_targets(kube: Kube) -> list[str]:
+    """The URLs the monitoring component's blackbox exporter is given (`cpanel up` writes
+    them to a ConfigMap), once an exporter pod runs to probe them."""
+    try:
+        listed = (await kube.list(CONFIGMAPS, "monitoring"))["items"]
+    except KubeError:
+        return []
+    targets = next(
+        (c.get("data", {}).get("targets", "") for c in listed
+         if c["metadata"]["name"] == "blackbox-probe-targets"),
+        "",
+    )
+    exporters = (await kube.list(PODS, "monitoring",
+                                 labelSelector="app.kubernetes.io/name=blackbox-exporter"))
+    running = any(p["status"].get("phase") == "Running" for p in exporters["items"])
+    return targets.split() if running else []
 
 
 async def _postgres(kube: Kube) -> list[PgCluster]:
@@ -265,6 +285,7 @@ class Observability:
                 platform.controllers = fresh.controllers
                 platform.postgres = fresh.postgres
                 platform.certificates = fresh.certificates
+                platform.probes = fresh.probes
 
     async def pause_prometheus(self) -> None:
         await asyncio.to_thread(self.prometheus.stop)

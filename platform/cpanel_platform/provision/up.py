@@ -142,7 +142,7 @@ def _component(
     timeout: float,
 ) -> None:
     name = component.name
-    report(Event(name, f"{component.version}", "step"))
+    report(Event(name, f"{component.version}: applying"))
     _converge(applier, name, component.foundations, report, checkpoint)
     crds = [d for d in component.foundations if d["kind"] == "CustomResourceDefinition"]
     _wait(applier, name, crds, report, checkpoint, timeout)

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from cpanel_platform.session import Session
 
 AGE_TICK = 2.0  # seconds between rebuilds that only move ages on, as K9s refreshes
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+
+
 class CpanelApp(ObjectActions, App[int]):
     CSS_PATH = "cpanel.tcss"
     TITLE = "cpanel"
@@ -196,7 +199,9 @@ class CpanelApp(ObjectActions, App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if not worker.group.startswith("build-") or not worker.is_finished:
+        # The event's state, not the worker's: a quick build is already finished when its
+        # RUNNING message arrives, and must not be handled twice.
+        if not worker.group.startswith("build-") or event.state not in FINISHED:
             return
         self._building.discard(worker.name)
         if worker.name in self._build_again:

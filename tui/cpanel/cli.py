@@ -84,6 +84,31 @@ def _provision_parsers(sub: argparse._SubParsersAction) -> None:
                            help="the cluster's label, typed in advance for a destructive step")
 
 
+def _ops_parsers(sub: argparse._SubParsersAction) -> None:
+    recycle = sub.add_parser(
+        "recycle", help="replace nodes one at a time, surge first, never taking the site down "
+        "(without a flag: resume an interrupted recycle)")
+    which = recycle.add_mutually_exclusive_group()
+    which.add_argument("--pool", type=int, help="every node of the pool with this id")
+    which.add_argument("--node", help="one node, by its LKE node id (e.g. 412-3a9f0c21)")
+    which.add_argument("--cluster", action="store_true", help="every node of every pool")
+    which.add_argument("--abort", action="store_true",
+                       help="roll back an interrupted recycle: uncordon, restore the count")
+    upgrade = sub.add_parser(
+        "upgrade", help="upgrade Kubernetes by one minor: control plane, then a rolling recycle")
+    upgrade.add_argument("--to", help="the minor to upgrade to (default: the next one)")
+    upgrade.add_argument("-f", "--file", type=Path, default=Path("platform.yaml"),
+                         help="the platform file whose components must support the version")
+    for p in (recycle, upgrade):
+        p.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG)")
+        p.add_argument("--context", help="kube context (default: the current one)")
+        p.add_argument("--config", type=Path, help="settings file")
+        p.add_argument("--yes", action="store_true", help="start without asking")
+        p.add_argument("--drain-timeout", type=_positive, default=300.0,
+                       help="seconds a node's drain may wait on PDBs before the recycle "
+                       "stops and rolls back (default 300)")
+
+
 def _init_parser(sub: argparse._SubParsersAction) -> None:
     init = sub.add_parser("init", help="write a commented starting platform.yaml")
     init.add_argument("-f", "--file", type=Path, default=Path("platform.yaml"),
@@ -166,9 +191,14 @@ def main(argv: list[str] | None = None) -> int:
     _sandbox_parser(sub)
     _init_parser(sub)
     _provision_parsers(sub)
+    _ops_parsers(sub)
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(args)
+    if args.command in ("recycle", "upgrade"):
+        from cpanel.ops_cli import run as operate
+
+        return operate(args)
     if args.command in ("plan", "up", "down"):
         from cpanel.provision_cli import run as provision
 

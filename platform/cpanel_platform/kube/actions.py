@@ -28,7 +28,8 @@ class KubeActionError(Exception):
     """An action failed; the message (the API's Status message) is one line."""
 
 
-def _call(api: ApiClient, method: str, path: str, **kwargs: Any) -> Any:
+def call(api: ApiClient, method: str, path: str, **kwargs: Any) -> Any:
+    """rest.call with every failure as a one-line KubeActionError."""
     try:
         return rest.call(api, method, path, **kwargs)
     except (ApiError, TransportError) as err:
@@ -62,7 +63,7 @@ def can_i(
         "kind": "SelfSubjectAccessReview",
         "spec": {"resourceAttributes": attrs},
     }
-    answer = _call(
+    answer = call(
         api, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body=review
     )
     return bool((answer or {}).get("status", {}).get("allowed"))
@@ -107,7 +108,7 @@ class AccessCache:
 
 # -- changes -------------------------------------------------------------------------------
 def delete(api: ApiClient, kind: Kind, namespace: str | None, name: str) -> None:
-    _call(api, "DELETE", kind.object_path(namespace, name))
+    call(api, "DELETE", kind.object_path(namespace, name))
 
 
 def restart_rollout(api: ApiClient, kind: Kind, namespace: str, name: str) -> None:
@@ -116,7 +117,7 @@ def restart_rollout(api: ApiClient, kind: Kind, namespace: str, name: str) -> No
         raise KubeActionError(f"{kind.plural} cannot be restarted; only {_rollout_names()}")
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}
-    _call(
+    call(
         api,
         "PATCH",
         kind.object_path(namespace, name),
@@ -164,7 +165,7 @@ def _controller(obj: dict[str, Any]) -> dict[str, Any] | None:
 # -- reading -------------------------------------------------------------------------------
 def get_yaml(api: ApiClient, kind: Kind, namespace: str | None, name: str) -> str:
     """The object as `kubectl get -o yaml` shows it: fresh, without managedFields."""
-    obj = _call(api, "GET", kind.object_path(namespace, name))
+    obj = call(api, "GET", kind.object_path(namespace, name))
     obj.get("metadata", {}).pop("managedFields", None)
     # The header fields first, as kubectl prints them; the rest in the server's order.
     head = {k: obj.pop(k) for k in ("apiVersion", "kind", "metadata") if k in obj}
@@ -202,7 +203,7 @@ def related_events(api: ApiClient, obj: dict[str, Any]) -> list[dict[str, Any]]:
     elif obj.get("kind"):
         # Not the uid: kubelets report a Node's events under the node's name as its uid.
         selector.append(f"involvedObject.kind={obj['kind']}")
-    doc = _call(api, "GET", EVENTS.path(namespace), query={"fieldSelector": ",".join(selector)})
+    doc = call(api, "GET", EVENTS.path(namespace), query={"fieldSelector": ",".join(selector)})
     return sorted(doc.get("items") or [], key=_event_time)
 
 

@@ -23,6 +23,17 @@ PINNED: dict[tuple[str, str], str] = {
     ("postgres", "5.7.4"): "775f2ac9ea92513bdf92821545bd09bf26196cada147b829068d2f8499a87ae1",
 }
 
+# The Kubernetes minors each release declares it supports (first, last), for `cpanel upgrade`.
+SUPPORTS: dict[tuple[str, str], tuple[str, str]] = {
+    ("cert_manager", "1.16.3"): ("1.29", "1.37"),
+    ("cert_sync", "1.3.0"): ("1.25", "1.38"),
+    ("external_dns", "0.15.1"): ("1.28", "1.37"),
+    ("ingress_nginx", "1.12.1"): ("1.30", "1.37"),
+    ("keel", "0.19.1"): ("1.25", "1.38"),
+    ("monitoring", "0.14.0"): ("1.31", "1.37"),
+    ("postgres", "5.7.4"): ("1.28", "1.37"),
+}
+
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

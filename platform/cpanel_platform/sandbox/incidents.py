@@ -55,6 +55,14 @@ async def _rolling_again(world: World) -> None:
     world.linode.lke.recycle_all_at_once = False
 
 
+async def _linode_flaky(world: World) -> None:
+    world.linode.flaky_every = 3
+
+
+async def _linode_steady(world: World) -> None:
+    world.linode.flaky_every = 0
+
+
 async def _apiserver_flap(world: World) -> None:
     """The API server drops out for a few seconds at a time, watches and all."""
     while True:
@@ -151,6 +159,12 @@ CATALOGUE = {
             "the Kubernetes API drops out for seconds at a time",
             _apiserver_flap,
             _apiserver_steady,
+        ),
+        Incident(
+            "linode-flaky",
+            "the Linode API answers every third request with 429 or 500",
+            _linode_flaky,
+            _linode_steady,
         ),
         Incident(
             "cdn-off",

@@ -183,6 +183,8 @@ class LinodeServer:
             request.state.user = username or ""
             if username is None and not public:
                 raise invalid_token()
+            if username is not None and (fault := self.state.fault()):
+                raise fault
             body = await _json_body(request) if request.method in ("POST", "PUT") else {}
             return JSONResponse(handler(Call(request, username, body)), headers=headers)
         except LinodeError as err:

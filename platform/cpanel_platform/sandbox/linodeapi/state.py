@@ -23,6 +23,7 @@ from typing import Any
 from .catalogue import DEFAULT_K8S_VERSIONS
 from .clock import Clock, ManualClock, SystemClock
 from .dns import Dns
+from .errors import LinodeError, too_many_requests
 from .events import EventLog
 from .ids import IdAllocator
 from .lke import Listener, Lke, Timings
@@ -52,6 +53,20 @@ class LinodeState:
         self.lke.recycle_all_at_once = recycle_all_at_once
         self.volumes = Volumes(self.ids, self.scheduler, self._linode_label)
         self.dns = Dns(self.ids, self.scheduler)
+        # Every `flaky_every`-th authenticated request fails, 429 and 500 in turn (0: none).
+        self.flaky_every = 0
+        self._flaky_count = 0
+
+    def fault(self) -> LinodeError | None:
+        """The failure the next authenticated request meets, if the API is flaky now."""
+        if not self.flaky_every:
+            return None
+        self._flaky_count += 1
+        if self._flaky_count % self.flaky_every:
+            return None
+        if (self._flaky_count // self.flaky_every) % 2:
+            return too_many_requests(1.0)
+        return LinodeError(500, "An unexpected error occurred; please try again")
 
     # -- time ----------------------------------------------------------------------------
     def tick(self) -> None:

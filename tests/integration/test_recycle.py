@@ -176,6 +176,11 @@ def _settle(box: Sandbox, timeout: float = 120) -> None:
     raise AssertionError("the sandbox did not settle")
 
 
+def _journal(box: Sandbox) -> list[dict]:
+    path = box.home / "state" / "cpanel" / "journal.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
 def _recycle_events(box: Sandbox) -> list[dict]:
     events = box.linode_cli("events", "list")
     return [e for e in events if e["action"] == "lke_node_recycle"]
@@ -202,6 +207,7 @@ def test_a_pool_recycle_keeps_the_site_up_and_never_loses_a_node(box: Sandbox) -
     assert _pool(box)["count"] == POOL_NODES
     assert box.kubectl("get", "configmap", "-n", "kube-system", "cpanel-recycle",
                        check=False).returncode != 0  # nothing left recorded
+    assert _journal(box)[-1]["action"] == "recycle" and _journal(box)[-1]["outcome"] == "ok"
     print(f"\nrolling recycle of {POOL_NODES} nodes: {took:.0f} s, {watch.probes} probes, "
           f"0 failed, fewest usable nodes {watch.fewest_nodes}")
 
@@ -269,6 +275,9 @@ def test_a_pdb_that_never_allows_eviction_stops_at_the_deadline(box: Sandbox) ->
         assert proc.returncode == 1, proc.stdout + proc.stderr
         assert "app/stuck" in proc.stderr and "stuck-" in proc.stderr  # the PDB and a pod
         assert "Rolled back" in proc.stderr
+        entry = _journal(box)[-1]
+        assert (entry["action"], entry["outcome"]) == ("recycle", "failed")
+        assert "app/stuck" in entry["detail"]
         _settle(box)  # the node deleted to restore the count goes away with its Linode
         nodes = box.json("get", "nodes")["items"]
         assert not [n["metadata"]["name"] for n in nodes if n["spec"].get("unschedulable")]

@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from cpanel_platform import config
 from cpanel_platform.kube.client import KubeConfigError, KubeTarget, connect
+from cpanel_platform.ops import journal
 from cpanel_platform.ops.drain import DrainStopped
 from cpanel_platform.ops.linode_ops import LinodeOps, OpsError
 from cpanel_platform.ops.recycle import Progress, RecyclePlan, Recycler
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
                             drain_timeout=args.drain_timeout, stop=stop)
         if args.command == "upgrade":
             return _upgrade(args, target, linode, cluster_id, recycler)
-        return _recycle(args, recycler, cluster_id)
+        return _recycle(args, target, recycler, cluster_id)
     except (OpsError, DrainStopped, UpgradeError, KubeConfigError, config.ConfigError) as err:
         errors.print(f"[red]error:[/] {escape(str(err))}")
         return FAILED
@@ -52,15 +55,38 @@ def run(args: argparse.Namespace) -> int:
         return INTERRUPTED
 
 
-def _recycle(args: argparse.Namespace, recycler: Recycler, cluster_id: int) -> int:
+@contextmanager
+def _journalled(target: KubeTarget, action: str, what: str) -> Iterator[None]:
+    """Journal the operation's outcome: ok, or the error that ended it (then raised on)."""
+    outcome, detail = "ok", ""
+    try:
+        yield
+    except KeyboardInterrupt:
+        outcome, detail = "interrupted", "recorded on the cluster; resumable"
+        raise
+    except Exception as err:
+        outcome, detail = "failed", str(err)
+        raise
+    finally:
+        problem = journal.record(action, what, outcome, who=journal.who(target.user),
+                                 detail=detail)
+        if problem:
+            errors.print(f"[yellow]not journalled:[/] {escape(problem)}")
+
+
+def _recycle(
+    args: argparse.Namespace, target: KubeTarget, recycler: Recycler, cluster_id: int
+) -> int:
     if args.abort:
-        recycler.abort()
+        with _journalled(target, "recycle-abort", f"LKECluster/{cluster_id}"):
+            recycler.abort()
         console.print("[green]Aborted[/]: nothing is left cordoned by cpanel; counts restored.")
         return DONE
     pending = recycler.pending()
     if pending is not None:
         console.print(f"A recycle of {pending.scope} was interrupted; resuming it.")
-        recycler.resume()
+        with _journalled(target, "recycle-resume", f"LKECluster/{cluster_id} {pending.scope}"):
+            recycler.resume()
         return DONE
     if not (args.pool or args.node or args.cluster):
         errors.print("[red]error:[/] no recycle to resume; say what to recycle: --pool ID, "
@@ -71,7 +97,8 @@ def _recycle(args: argparse.Namespace, recycler: Recycler, cluster_id: int) -> i
         console.print(line)
     if not _confirmed(args, "Recycle?"):
         return FAILED
-    recycler.start(plan)
+    with _journalled(target, "recycle", f"LKECluster/{cluster_id} {plan.scope}"):
+        recycler.start(plan)
     return DONE
 
 
@@ -87,7 +114,9 @@ def _upgrade(
         return FAILED
     if not _confirmed(args, f"Upgrade to Kubernetes {check.target}?"):
         return FAILED
-    upgrader.run(check)
+    with _journalled(target, "upgrade", f"LKECluster/{cluster_id} {check.current} → "
+                     f"{check.target}"):
+        upgrader.run(check)
     console.print(f"[green]Done[/]: every node runs Kubernetes {check.target}.")
     return DONE
 

@@ -309,3 +309,31 @@ def test_an_upgrade_through_a_flaky_linode_api_ends_on_the_new_version(box: Sand
     assert versions == {"v1.37.2"}
     assert box.json("version")["serverVersion"]["gitVersion"].startswith("v1.37.2")
     assert watch.failed == []
+
+
+def test_stopping_mid_recycle_rolls_back_to_a_consistent_cluster(box: Sandbox) -> None:
+    """What the dashboard's `a` does: the stop event, set once the first node is done."""
+    from cpanel_platform.ops.linode_ops import LinodeOps
+    from cpanel_platform.ops.recycle import Progress, Recycler, RecycleStopped
+
+    _settle(box)
+    pool = _pool(box)
+    api = connect(str(box.kubeconfig), "sandbox").api
+    stop = threading.Event()
+    seen: list[Progress] = []
+
+    def report(progress: Progress) -> None:
+        seen.append(progress)
+        if progress.step == "done" and progress.node:
+            stop.set()
+
+    linode = LinodeOps(box.env["LINODE_TOKEN"], box.env["LINODE_API_URL"], print)
+    recycler = Recycler(api, linode, report, drain_timeout=60, stop=stop)
+    cluster_id = int(box.linode_cli("lke", "clusters-list")[0]["id"])
+    with pytest.raises(RecycleStopped, match="stopped on request") as stopped:
+        recycler.start(recycler.plan(cluster_id, pool_id=pool["id"]))
+    assert "1 node(s) were recycled" in str(stopped.value)
+    assert recycler.pending() is None
+    _settle(box)
+    assert _pool(box)["count"] == POOL_NODES
+    assert not [n for n in box.json("get", "nodes")["items"] if n["spec"].get("unschedulable")]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from cpanel.app import CpanelApp
 from cpanel_platform import config
 from cpanel_platform.session import Session
@@ -15,6 +18,25 @@ from cpanel_platform.session import Session
 from tests.conftest import Sandbox
 
 SIZE = (160, 48)
+
+
+@pytest.fixture(autouse=True)
+def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[dict]]:
+    """The audit journal in the test's own $XDG_STATE_HOME, never the user's: its entries,
+    oldest first."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = tmp_path / "state" / "cpanel" / "journal.jsonl"
+    return lambda: [json.loads(line) for line in path.read_text().splitlines()] if (
+        path.exists()) else []
+
+
+@pytest.fixture(autouse=True)
+def no_linode_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Linode token from the developer's environment or linode-cli: the app looks for an
+    interrupted recycle on start when it has one (tests that need it patch the back end)."""
+    for name in ("LINODE_TOKEN", "LINODE_CLI_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 def sandbox_app(box: Sandbox, namespace: str = "", **kwargs: Any) -> CpanelApp:

@@ -4,6 +4,7 @@ see fixtures/capture.py), served as they were at `FIXED`, every source live."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -286,3 +287,131 @@ class FakeProvisioning:
         monkeypatch.setattr("cpanel_platform.provision.plan.make_plan", self.make_plan)
         monkeypatch.setattr("cpanel_platform.provision.up.carry_out", self.carry_out)
         return self
+
+
+# --- the rolling operations' back end, for the recycle and upgrade keys --------------------------
+
+NODES_412 = tuple(n.instance_label for n in linode_snapshot().cluster.pools[0].nodes)
+
+
+class FakeRecycler:
+    """A Recycler (and, through `upgrader`, an Upgrader) without a network, over pool 412's
+    three nodes. `start` reports a fixed story (one line every 20 s from FIXED); at line
+    `pause_at` it waits for `gate` (30 s at most) — or for its stop Event, and then stops as
+    the real one does: a "stopped" line, then RecycleStopped. `pending_state` is what
+    `pending()` finds."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.gate = threading.Event()
+        self.pause_at: int | None = None
+        self.plan_error: Exception | None = None
+        self.pending_state: Any = None
+        self.preflight_problems: tuple[str, ...] = ()
+        self.planned: list[dict[str, Any]] = []
+        self.api = self.linode = None
+        self.state: Any = None
+        self.stop = threading.Event()
+        self.report: Callable[[Any], None] = print
+
+    def make(self, api: Any, settings: config.Settings, report: Callable[[Any], None]) -> Any:
+        self.report = report
+        return self
+
+    def upgrader(self, recycler: Any, cluster_id: int) -> Any:
+        return self
+
+    def patch(self, monkeypatch: Any) -> FakeRecycler:
+        from cpanel_platform.ops.availability import Availability
+
+        monkeypatch.setattr("cpanel.operations.make_recycler", self.make)
+        monkeypatch.setattr("cpanel.operations.make_upgrader", self.upgrader)
+        monkeypatch.setattr("cpanel_platform.ops.availability.check",
+                            lambda api: Availability(True, 4, ()))
+        return self
+
+    # -- the Recycler ---------------------------------------------------------------------
+    def plan(self, cluster_id: int, *, pool_id: int | None = None, node_id: str | None = None,
+             only: set[str] | None = None) -> Any:
+        from cpanel_platform.ops.recycle import PlannedNode, RecyclePlan
+
+        self.planned.append({"pool_id": pool_id, "node_id": node_id})
+        if self.plan_error is not None:
+            raise self.plan_error
+        scope = (f"pool {pool_id}" if pool_id else f"node {node_id}" if node_id
+                 else f"cluster {cluster_id}")
+        nodes = tuple(PlannedNode(f"412-{i}", name, 412, 2) for i, name in enumerate(NODES_412))
+        return RecyclePlan(cluster_id, scope, {412: 3}, nodes, ("app/web",),
+                           ("app/media",), ("app/cache-0",), 180.0)
+
+    def pending(self) -> Any:
+        return self.pending_state
+
+    def start(self, plan: Any) -> None:
+        from cpanel_platform.ops.recycle import State
+
+        self.state = State(plan.cluster_id, plan.scope, {"412": 3},
+                           [n.lke_id for n in plan.nodes])
+        self._run()
+
+    def resume(self) -> None:
+        from cpanel_platform.ops.recycle import Progress
+
+        self.state, self.pending_state = self.pending_state, None
+        self.report(Progress("", "resume", f"resuming the recycle of {self.state.scope}",
+                             FIXED))
+        self._run()
+
+    def _story(self) -> list[tuple[str, str, str]]:
+        lines = [("", "surge", "pool 412: 3 → 4 nodes"),
+                 ("", "wait", "waiting for pool 412: 3/4 Linodes ready")]
+        for i, lke_id in enumerate(list(self.state.queue)):
+            name = NODES_412[int(lke_id.split("-")[1])]
+            lines += [(name, "cordon", "cordoned"),
+                      (name, "drain", f"evicted web-{i}a (1/2)")]
+            if i == 1:
+                lines.append((name, "drain", "waiting: PDB app/web allows no disruption for "
+                              "app/web-1b"))
+            lines += [(name, "drain", f"evicted web-{i}b (2/2)"),
+                      (name, "drain", "drained: 2 pod(s) evicted"),
+                      (name, "recycle", "recycle requested from LKE"),
+                      (name, "wait", "waiting for LKE to replace the node"),
+                      (name, "done", f"replaced by lke118447-412-new{i}")]
+        return [*lines, ("", "done", f"recycled {len(self.state.queue)} node(s) of "
+                         f"{self.state.scope} in 900 s")]
+
+    def _run(self) -> None:
+        from cpanel_platform.ops.recycle import Progress, RecycleStopped
+
+        for i, (node, step, text) in enumerate(self._story()):
+            if i == self.pause_at:
+                deadline = time.monotonic() + 30
+                while not self.gate.wait(0.01) and time.monotonic() < deadline:
+                    if self.stop.is_set():
+                        self.state.queue.clear()  # rolled back
+                        self.report(Progress("", "stopped", "stopped on request",
+                                             FIXED + 20 * i))
+                        raise RecycleStopped(
+                            f"the recycle of {self.state.scope} stopped: stopped on request. "
+                            "Rolled back: nothing is left cordoned by cpanel and the pool "
+                            f"count is restored; {len(self.state.done)} node(s) were "
+                            "recycled.")
+            if step == "done" and node:
+                lke_id = self.state.queue.pop(0)
+                self.state.done.append(lke_id)
+            self.report(Progress(node, step, text, FIXED + 20 * i))
+
+    # -- the Upgrader ---------------------------------------------------------------------
+    @property
+    def recycler(self) -> FakeRecycler:
+        return self
+
+    def preflight(self, to: str | None, platform_file: Any) -> Any:
+        from cpanel_platform.ops.upgrade import Preflight
+
+        return Preflight("1.36", "1.37", self.preflight_problems,
+                         ("the Linode API offers 1.37",))
+
+    def run(self, check: Any) -> None:
+        self.start(self.plan(118447))

@@ -17,7 +17,9 @@ from unittest import mock
 
 import pytest
 from cpanel.app import CpanelApp
+from cpanel.screens.confirm import ConfirmScreen
 from cpanel.screens.help import HelpScreen
+from cpanel.screens.progress import ProgressScreen
 from cpanel.screens.text import TextScreen
 from cpanel_platform.kube.kinds import PODS
 from cpanel_platform.kube.watchcache import Caches, WatchCache
@@ -27,7 +29,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from tests.tui import fakes
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import SIZE, until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -96,6 +98,32 @@ def test_platform_pane(snap_compare, snapshot_app: CpanelApp, utc: None,
     write_template(tmp_path / "platform.yaml")
     fakes.FakeProvisioning(fakes.platform_plan()).patch(monkeypatch)
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=goto("pf"))
+
+
+def test_recycle_progress(snap_compare, snapshot_app: CpanelApp, utc: None,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixed fake run (fakes.FakeRecycler) of pool 412, 250 s in: one node recycled, the
+    second one's drain held by a PDB. One availability probe, so its count is fixed."""
+    backend = fakes.FakeRecycler().patch(monkeypatch)
+    backend.pause_at = 12
+    monkeypatch.setattr("cpanel.operations.PROBE_SECONDS", 3600.0)
+    now = [fakes.FIXED]
+    snapshot_app.clock = lambda: now[0]
+
+    async def run_before(pilot: Pilot) -> None:
+        app: CpanelApp = pilot.app  # type: ignore[assignment]
+        await goto("nodes")(pilot)
+        await pilot.press("R")
+        await until(lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(lambda: isinstance(app.screen, ProgressScreen) and app.operation
+                    and app.operation.waiting and app.operation.probes)
+        now[0] = fakes.FIXED + 250
+        app.screen.show()  # not at its next second
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=run_before)
+    backend.gate.set()
 
 
 def test_help(snap_compare, snapshot_app: CpanelApp) -> None:

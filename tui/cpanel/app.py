@@ -27,6 +27,8 @@ from textual.worker import Worker, WorkerState
 from cpanel import commands, keymap
 from cpanel.hub import Changed, Hub
 from cpanel.object_actions import ACCESS, ObjectActions
+from cpanel.oncall_actions import OnCallActions
+from cpanel.operations import Operations
 from cpanel.panes.base import Pane, TablePane
 from cpanel.panes.registry import PANES
 from cpanel.screens.help import HelpScreen
@@ -41,7 +43,7 @@ AGE_TICK = 2.0  # seconds between rebuilds that only move ages on, as K9s refres
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 
-class CpanelApp(ObjectActions, App[int]):
+class CpanelApp(Operations, ObjectActions, OnCallActions, App[int]):
     CSS_PATH = "cpanel.tcss"
     TITLE = "cpanel"
     BINDINGS = [*keymap.GLOBAL, *keymap.PANE]
@@ -247,15 +249,18 @@ class CpanelApp(ObjectActions, App[int]):
         assert self.session is not None
         ns = self.hub.namespace
         allowed = {}
-        for action, (verb, resource, group, sub) in ACCESS.items():
+        for action, needs in ACCESS.items():
             try:
-                allowed[action] = self.session.access.can_i(
-                    verb, resource, group=group, namespace=ns, subresource=sub
+                allowed[action] = all(
+                    self.session.access.can_i(verb, resource, group=group, namespace=ns,
+                                              subresource=sub)
+                    for verb, resource, group, sub in needs
                 )
             except actions.KubeActionError:
                 allowed[action] = False
         self.allowed = allowed
         self.call_from_thread(self.refresh_bindings)
+        self.call_from_thread(self.offer_resume)
 
     def _show_header(self) -> None:
         if self.session is None:
@@ -388,7 +393,7 @@ class CpanelApp(ObjectActions, App[int]):
             self.pane.focus_main()
             return
         if command.pane is None:
-            self.exit(0)
+            self.call_later(self.action_quit)  # which asks first while an operation runs
             return
         if command.namespace is not None:
             self.set_namespace(command.namespace)

@@ -23,6 +23,7 @@ GLOBAL = [
     Binding("escape", "back", "Back", id="back"),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("ctrl+c", "quit", "Quit", show=False, id="quit", priority=True),
+    Binding("ctrl+o", "operation", "Operation", id="operation"),  # shown while one runs
     *(
         Binding(str(n), f"favourite({n})", f"Namespace favourite {n}", show=False,
                 id=f"namespace_{n}")
@@ -37,7 +38,25 @@ PANE = [
     Binding("l", "logs", "Logs", id="logs"),
     Binding("r", "restart", "Restart", id="restart"),
     Binding("ctrl+d", "delete", "Delete", id="delete"),
-    Binding("R", "recycle", "Recycle", id="recycle"),
+    # The rolling operations of the Nodes pane: R for the selected node's pool, ctrl+k for
+    # the node alone (K9s's ctrl+k kills a pod for its controller to replace), C for the
+    # whole cluster (not ctrl+r: K9s and the Platform pane refresh with it), U to upgrade.
+    # The rare cluster-wide two stay out of the footer (`?` lists them).
+    Binding("R", "recycle", "Recycle pool", id="recycle"),
+    Binding("ctrl+k", "recycle_node", "Recycle node", id="recycle_node"),
+    Binding("C", "recycle_cluster", "Recycle cluster", show=False, id="recycle_cluster"),
+    Binding("U", "upgrade", "Upgrade", show=False, id="upgrade"),
+    # The on-call actions. As in K9s a key means one thing per pane: each pane offers one
+    # of restart, renew and drain.
+    Binding("r", "renew", "Renew", id="renew"),
+    Binding("s", "switchover", "Switchover", id="switchover"),
+    Binding("b", "backup", "Backup", id="backup"),
+    Binding("ctrl+l", "rollback", "Roll back", id="rollback"),
+    Binding("a", "approve", "Approve", id="approve"),
+    Binding("x", "reject", "Reject", id="reject"),
+    Binding("c", "cordon", "Cordon", id="cordon"),
+    Binding("u", "uncordon", "Uncordon", id="uncordon"),
+    Binding("r", "drain", "Drain", id="drain"),
 ]
 
 # The Platform pane's own keys. ctrl+r as in K9s (r restarts elsewhere); stop shows only
@@ -64,15 +83,17 @@ class KeymapError(Exception):
 def known_ids(extra: Iterable[str] = ()) -> set[str]:
     """Every binding id of the app, its panes and screens."""
     from cpanel.panes.overview import OverviewPane
+    from cpanel.screens.choose import ChooseScreen
     from cpanel.screens.confirm import ConfirmScreen
     from cpanel.screens.help import HelpScreen
     from cpanel.screens.logs import LogsScreen
+    from cpanel.screens.progress import ProgressScreen
     from cpanel.screens.text import TextScreen
     from cpanel.widgets.prompt import CommandInput
     from cpanel.widgets.table import ResourceTable
 
-    owners = (ResourceTable, OverviewPane, ConfirmScreen, HelpScreen, LogsScreen, TextScreen,
-              CommandInput)
+    owners = (ResourceTable, OverviewPane, ConfirmScreen, ChooseScreen, HelpScreen, LogsScreen,
+              TextScreen, CommandInput, ProgressScreen)
     bindings = [*GLOBAL, *PANE, *PLATFORM, *(b for owner in owners for b in owner.BINDINGS)]
     return {b.id for b in bindings if isinstance(b, Binding) and b.id} | set(extra)
 

@@ -1,29 +1,50 @@
 """The pane actions of the app — describe, YAML, logs, delete, restart — and which of them
-are offered: hidden where the pane has no such action, in read-only mode for destructive
-ones, and where RBAC (SelfSubjectAccessReview) forbids them."""
+are offered: hidden where the pane has no such action, in read-only mode for those that
+change the cluster, and where RBAC (SelfSubjectAccessReview) forbids them. The on-call
+actions are in oncall_actions."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cpanel_platform.views.describe import describe
 from textual import work
 
 from cpanel import keymap
+from cpanel.oncall_actions import ref_target, target
+from cpanel.operations import OPERATIONS
 from cpanel.panes.base import ObjectRef, TablePane
-from cpanel.screens.confirm import ConfirmScreen
 from cpanel.screens.text import TextScreen
 
 if TYPE_CHECKING:
     from cpanel.app import CpanelApp
 
-DESTRUCTIVE = frozenset({"delete", "restart", "recycle"})
-# What each pane action needs from RBAC: (verb, resource, group, subresource). Delete is
-# offered on pods only; restart patches the owning Deployment (or StatefulSet/DaemonSet).
+# Every pane action that changes the cluster: none is offered in read-only mode.
+DESTRUCTIVE = frozenset({
+    "delete", "restart", "recycle", "renew", "switchover", "backup", "rollback", "approve",
+    "reject", "cordon", "uncordon", "drain",
+}) | OPERATIONS
+PATCH_DEPLOYMENTS = ("patch", "deployments", "apps", "")
+PATCH_NODES = ("patch", "nodes", "", "")
+PATCH_POSTGRES = ("patch", "postgresclusters", "postgres-operator.crunchydata.com", "")
+# What each pane action needs from RBAC: every (verb, resource, group, subresource) listed.
+# Restart patches the owning Deployment (or StatefulSet/DaemonSet). Keel has no RBAC of its
+# own, so a vote is offered to those who may change the Deployment themselves.
 ACCESS = {
-    "delete": ("delete", "pods", "", ""),
-    "restart": ("patch", "deployments", "apps", ""),
-    "logs": ("get", "pods", "", "log"),
+    "delete": (("delete", "pods", "", ""),),
+    "restart": (PATCH_DEPLOYMENTS,),
+    "logs": (("get", "pods", "", "log"),),
+    "renew": (("patch", "certificates", "cert-manager.io", "status"),),
+    "switchover": (PATCH_POSTGRES,),
+    "backup": (PATCH_POSTGRES,),
+    "rollback": (PATCH_DEPLOYMENTS,),
+    "approve": (PATCH_DEPLOYMENTS,),
+    "reject": (PATCH_DEPLOYMENTS,),
+    "cordon": (PATCH_NODES,),
+    "uncordon": (PATCH_NODES,),
+    "drain": (PATCH_NODES, ("create", "pods", "", "eviction")),
+    # The rolling recycle and the upgrade cordon and drain nodes one after another.
+    **dict.fromkeys(OPERATIONS, (PATCH_NODES, ("create", "pods", "", "eviction"))),
 }
 
 
@@ -40,8 +61,6 @@ class ObjectActions:
                 return False
             if action in DESTRUCTIVE and self.readonly:
                 return False
-            if action == "recycle":
-                return None  # shown, disabled: recycling arrives with the operations work
             if action in ACCESS and not self.allowed.get(action, False):
                 return False
         return True
@@ -98,19 +117,21 @@ class ObjectActions:
 
     def action_delete(self: CpanelApp) -> None:
         ref = self._ref()
-        if ref is None or self.readonly:
+        if ref is None:
             return
         what = f"{ref.kind.kind} {ref.namespace}/{ref.name}"
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._act(f"deleted {what}", "delete", ref.kind, ref.namespace, ref.name)
+        def run() -> str:
+            from cpanel_platform.kube import actions
 
-        self.push_screen(ConfirmScreen("Delete", f"Delete {what}?"), answered)
+            actions.delete(self.api, ref.kind, ref.namespace, ref.name)
+            return f"deleted {what}"
+
+        self.change("Delete", f"Delete {what}?", "delete", ref_target(ref), run)
 
     def action_restart(self: CpanelApp) -> None:
         ref = self._ref()
-        if ref is None or self.readonly:
+        if ref is None:
             return
         owner = self.pane.restart_target(ref)
         if owner is None:
@@ -120,26 +141,12 @@ class ObjectActions:
         kind, namespace, name = owner
         what = f"{kind.kind} {namespace}/{name}"
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._act(f"restarted {what}", "restart_rollout", kind, namespace, name)
+        def run() -> str:
+            from cpanel_platform.kube import actions
 
-        self.push_screen(
-            ConfirmScreen("Restart", f"Restart the rollout of {what}?\n"
-                          "(new pods start before old ones stop, as `kubectl rollout restart`)"),
-            answered)
+            actions.restart_rollout(self.api, kind, namespace, name)
+            return f"restarted {what}"
 
-    def action_recycle(self: CpanelApp) -> None:
-        self.flash("recycling pools arrives with the operations work", error=True)
-
-    @work(thread=True, group="act")
-    def _act(self: CpanelApp, done: str, action: str, *args: Any) -> None:
-        """Run `cpanel_platform.kube.actions.<action>` and say how it went."""
-        from cpanel_platform.kube import actions
-
-        try:
-            getattr(actions, action)(self.api, *args)
-        except actions.KubeActionError as err:
-            self.call_from_thread(self.flash, f"failed: {err}", True)
-            return
-        self.call_from_thread(self.flash, done)
+        self.change("Restart", f"Restart the rollout of {what}?\n"
+                    "(new pods start before old ones stop, as `kubectl rollout restart`)",
+                    "restart", target(kind.kind, namespace, name), run)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cpanel_platform.kube.actions import KubeActionError
 from cpanel_platform.kube.kinds import Kind
 from cpanel_platform.kube.rest import ApiError, TransportError, call
 from cpanel_platform.linode import LkePool
@@ -250,7 +251,7 @@ class Recycler:
                     self._save()
                 while state.queue and state.phase == "nodes":
                     self._one_node(state.queue[0])
-            except (OpsError, draining.DrainStopped) as err:
+            except (OpsError, draining.DrainStopped, KubeActionError) as err:
                 self._roll_back(str(err))
                 raise RecycleStopped(
                     f"the recycle of {state.scope} stopped: {err}. Rolled back: nothing is "
@@ -318,7 +319,7 @@ class Recycler:
             if draining.cordon(self.api, name) and name not in state.cordoned:
                 state.cordoned.append(name)
             self._step(name, "cordon", "cordoned")
-            self._empty(name)
+            self._empty(name, self.stop)
             pool = self.linode.pool(state.cluster_id, current["pool"])
             current["before"] = [n.id for n in pool.nodes]
             current["step"] = "recycle"
@@ -337,17 +338,18 @@ class Recycler:
         state.current = None
         self._save()
 
-    def _empty(self, name: str) -> None:
+    def _empty(self, name: str, stop: threading.Event | None) -> None:
         """Move the node's pods off it (cordoned first, so nothing comes back): single-replica
-        workloads a PDB guards by a rolling restart, then the rest through evictions."""
+        workloads a PDB guards by a rolling restart, then the rest through evictions. `stop`
+        ends the drain early; a roll-back's own drains pass none, or an abort could never
+        finish restoring the count."""
         draining.cordon(self.api, name)
         moved = move_single_replica(self.api, name, timeout=self.drain_timeout,
                                     say=lambda text: self._say(name, "move", text))
         if moved:
             self._step(name, "move", f"moved {', '.join(moved)} by a rolling restart")
         count = draining.drain(self.api, name, timeout=self.drain_timeout,
-                               report=lambda text: self._say(name, "drain", text),
-                               stop=self.stop)
+                               report=lambda text: self._say(name, "drain", text), stop=stop)
         self._step(name, "drain", f"drained: {count} pod(s) evicted")
 
     def _wait_replacement(self, current: dict[str, Any]) -> None:
@@ -402,7 +404,7 @@ class Recycler:
             name = names[lke_id]
             self._say(name, "restore", f"pool {pool.id}: back to {count} nodes without {name}")
             try:
-                self._empty(name)
+                self._empty(name, None)
             except draining.DrainStopped as err:
                 draining.cordon(self.api, name, False)
                 blocked.append(str(err))

@@ -34,6 +34,7 @@ class CertificatesPane(TablePane):
     title = "Certificates"
     aliases = ("certs", "cert", "certificates", "certificate")
     kinds = (CERTIFICATES, CRONJOBS)
+    offers = frozenset({"describe", "yaml", "renew"})
     detail_height = 5
     columns = (
         Column("namespace", "NAMESPACE", 20, sort_letter="P"),

@@ -24,7 +24,8 @@ class NodesPane(TablePane):
     aliases = ("nodes", "no", "node", "pools", "pool", "lke")
     kinds = (NODES, PODS)
     linode = True
-    offers = frozenset({"describe", "yaml", "recycle"})
+    offers = frozenset({"describe", "yaml", "recycle", "cordon", "uncordon", "drain",
+                        "recycle_node", "recycle_cluster", "upgrade"})
     detail_height = 9
     columns = (
         Column("pool", "POOL", 30, sort_letter="L"),
@@ -99,3 +100,8 @@ class NodesPane(TablePane):
     def ref(self, row: Row) -> ObjectRef | None:
         node: NodeRow = row.data
         return ObjectRef(NODES, "", node.name) if node.k8s_ready != "-" else None
+
+    def current_node(self) -> NodeRow | None:
+        """The node under the cursor, for the recycle keys (joined or not)."""
+        row = self.table.current
+        return row.data if row is not None else None

@@ -22,7 +22,7 @@ class PostgresPane(TablePane):
     aliases = ("pg", "postgres", "postgresclusters", "postgrescluster", "db")
     kinds = (POSTGRESCLUSTERS, PODS)
     prometheus = True
-    offers = frozenset({"describe", "yaml", "logs"})
+    offers = frozenset({"describe", "yaml", "logs", "switchover", "backup"})
     detail_height = 4
     columns = (
         Column("cluster", "CLUSTER", 24, sort_letter="C"),

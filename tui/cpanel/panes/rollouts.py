@@ -27,7 +27,7 @@ class RolloutsPane(TablePane):
     aliases = ("rollouts", "ro", "keel", "deploy", "deployments", "dp")
     kinds = (DEPLOYMENTS, STATEFULSETS, DAEMONSETS, REPLICASETS)
     keel = True
-    offers = frozenset({"describe", "yaml", "restart"})
+    offers = frozenset({"describe", "yaml", "restart", "rollback", "approve", "reject"})
     detail_height = 8
     columns = (
         Column("workload", "WORKLOAD", 40, sort_letter="W"),

@@ -38,6 +38,12 @@ class HeaderBar(Static):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
         self.info: HeaderInfo | None = None
+        self.operation: Text | None = None  # a rolling operation's badge, under the alerts
+
+    def show_operation(self, badge: Text | None) -> None:
+        self.operation = badge
+        if self.info is not None:
+            self.show(self.info)
 
     def show(self, info: HeaderInfo) -> None:
         self.info = info
@@ -64,6 +70,8 @@ class HeaderBar(Static):
         health.add_row("SLI 30d:", self._sli(info))
         health.add_row("Budget:", self._budget(info))
         health.add_row("Alerts:", self._alerts(info))
+        if self.operation is not None:
+            health.add_row("Operation:", self.operation)
         sources = Group(*(badge(f) for f in info.sources))
         grid.add_row(where, health, sources)
         return grid

@@ -84,7 +84,7 @@ def _recycle(
         return DONE
     pending = recycler.pending()
     if pending is not None:
-        console.print(f"A recycle of {pending.scope} was interrupted; resuming it.")
+        console.print(f"A recycle of {pending.scope} is recorded on this cluster: going on.")
         with _journalled(target, "recycle-resume", f"LKECluster/{cluster_id} {pending.scope}"):
             recycler.resume()
         return DONE

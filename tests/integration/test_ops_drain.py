@@ -13,7 +13,7 @@ from cpanel_platform.ops import drain
 from tests.conftest import Sandbox
 from tests.waiting import wait_for
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # a private sandbox starts first; slow on a busy CI
 
 HOLD = """
 apiVersion: policy/v1

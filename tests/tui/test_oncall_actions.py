@@ -19,7 +19,7 @@ from tests.conftest import Sandbox
 from tests.tui.conftest import SIZE, rows, sandbox_app, until
 from tests.tui.test_app_on_sandbox import filter_by, open_pane
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(240)  # includes a private sandbox's start
 
 PGO = "postgres-operator.crunchydata.com"
 NAMESPACE = "oncall-rollouts"

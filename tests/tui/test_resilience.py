@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from tests.tui.conftest import SIZE, rows, sandbox_app, text_of, until
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(240)  # includes a private sandbox's start
 CPANEL = str(Path(sys.executable).with_name("cpanel"))
 
 

@@ -351,13 +351,17 @@ def start_detached(state_dir: Path, options: WorldOptions | None = None) -> dict
             start_new_session=True,
         )
     deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SandboxError(f"the sandbox exited during start-up; see {paths.log}")
-        info = read_runtime(state_dir)
-        if info and answers(info["kube"], state_dir):
-            return info
-        time.sleep(0.1)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SandboxError(f"the sandbox exited during start-up; see {paths.log}")
+            info = read_runtime(state_dir)
+            if info and answers(info["kube"], state_dir):
+                return info
+            time.sleep(0.1)
+    except BaseException:  # Ctrl-C or a test's timeout: no sandbox left behind, unrecorded
+        proc.terminate()
+        raise
     proc.terminate()
     raise SandboxError(f"the sandbox did not answer within {READY_TIMEOUT:.0f}s; see {paths.log}")
 

@@ -149,7 +149,7 @@ class Recycler:
             scope = f"node {node_id}"
         else:
             scope = f"cluster {cluster_id}"
-        planned, boots = [], []
+        planned, boots, all_pods = [], [], []
         for pool in pools:
             for node in pool.nodes:
                 if node_id is not None and node.id != node_id:
@@ -161,9 +161,9 @@ class Recycler:
                 if only is not None and name not in only:
                     continue
                 pods = draining.evictable_pods(self.api, name)
+                all_pods += pods
                 planned.append(PlannedNode(node.id, name, pool.id, len(pods)))
                 boots.append(self._boot_seconds(name, instance))
-        all_pods = [p for n in planned for p in draining.evictable_pods(self.api, n.name)]
         pdbs = sorted({
             f"{b['metadata']['namespace']}/{b['metadata']['name']}"
             for p in all_pods for b in draining.budgets_for(self.api, p)

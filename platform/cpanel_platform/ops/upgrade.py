@@ -127,14 +127,17 @@ class Upgrader:
         return problems
 
     def _behind(self, control_plane: str) -> bool:
-        return any(not v.startswith(f"v{control_plane}.") for v in self._node_versions())
+        return bool(self._nodes_behind(control_plane))
 
-    def _node_versions(self) -> list[str]:
+    def _nodes_behind(self, version: str) -> dict[str, str]:
+        """Node name -> kubelet version, for the nodes not on `version` (a minor)."""
         try:
             nodes = call(self.api, "GET", NODES.path())["items"]
         except (ApiError, TransportError) as err:
             raise UpgradeError(f"cannot list the nodes: {err}") from err
-        return [n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes]
+        versions = {n["metadata"]["name"]: n["status"]["nodeInfo"]["kubeletVersion"]
+                    for n in nodes}
+        return {name: v for name, v in versions.items() if not v.startswith(f"v{version}.")}
 
     def run(self, check: Preflight) -> None:
         if not check.ok:
@@ -149,15 +152,13 @@ class Upgrader:
         if self.recycler.pending() is not None:
             self.recycler.resume()
         else:
-            behind = {
-                n["metadata"]["name"] for n in call(self.api, "GET", NODES.path())["items"]
-                if not n["status"]["nodeInfo"]["kubeletVersion"].startswith(f"v{check.target}.")
-            }
+            behind = set(self._nodes_behind(check.target))
             self.recycler.start(self.recycler.plan(self.cluster_id, only=behind))
         # The replaced nodes' objects linger NotReady until the cloud controller manager sees
         # their Linodes gone; done is when every node reports the new version.
         deadline = time.monotonic() + LINGER
-        while left := [v for v in self._node_versions() if not v.startswith(f"v{check.target}.")]:
+        while left := self._nodes_behind(check.target):
             if time.monotonic() > deadline:
-                raise UpgradeError(f"{len(left)} node(s) still run an older version: {left}")
+                raise UpgradeError(f"{len(left)} node(s) still run an older version: "
+                                   f"{sorted(left.values())}")
             time.sleep(2.0)

@@ -92,7 +92,10 @@ def ingress_per_node(spec: PlatformSpec) -> list[Finding]:
 def spec_findings(spec: PlatformSpec) -> list[Finding]:
     """The findings that need nothing but the file, refusals first. The others need facts:
     the Linode plan checks versions and HA, and the plan asks the cluster about staging."""
-    findings = [*wildcard_needs_dns01(spec), *ingress_per_node(spec), *dns_ttl(spec)]
+    return refusals_first([*wildcard_needs_dns01(spec), *ingress_per_node(spec), *dns_ttl(spec)])
+
+
+def refusals_first(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: f.level != "refuse")
 
 

@@ -229,7 +229,7 @@ def plan_linode(spec: PlatformSpec, actual: LinodeActual) -> tuple[list[Change],
         ha = ", HA control plane" if wanted.high_availability else ""
         detail = f"{wanted.region}, Kubernetes {wanted.k8s_version}{ha}, pools: {pools}"
         changes = [Change("create-cluster", f"cluster {wanted.label}", detail), *dns_changes]
-        return changes, _ordered(findings)
+        return changes, guards.refusals_first(findings)
     target = f"cluster {current.label}"
     if current.region != wanted.region:
         # LKE cannot move a cluster: the new one is created from the spec, so nothing else
@@ -239,7 +239,7 @@ def plan_linode(spec: PlatformSpec, actual: LinodeActual) -> tuple[list[Change],
             f"deleted with its nodes and created again in {wanted.region}"
         )
         changes = [Change("replace-cluster", target, detail, destructive=True), *dns_changes]
-        return changes, _ordered(findings)
+        return changes, guards.refusals_first(findings)
     changes: list[Change] = []
     version_change, version_findings = _version(current, wanted.k8s_version)
     changes += version_change
@@ -248,11 +248,7 @@ def plan_linode(spec: PlatformSpec, actual: LinodeActual) -> tuple[list[Change],
     if wanted.high_availability and not current.high_availability:
         changes.append(Change("enable-ha", target, "a replicated control plane (irreversible)"))
     changes += _pool_changes(wanted.pools, current.pools)
-    return [*changes, *dns_changes], _ordered(findings)
-
-
-def _ordered(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: f.level != "refuse")
+    return [*changes, *dns_changes], guards.refusals_first(findings)
 
 
 def _domain(

@@ -86,7 +86,7 @@ def make_plan(
     `KubeApplyError`/`KubeConfigError` (the cluster's API)."""
     actual = read_actual(token, linode_url, spec.cluster.label)
     linode_changes, findings = plan_linode(spec, actual)
-    findings = _refusals_first([*findings, *guards.spec_findings(spec)])
+    findings = guards.refusals_first([*findings, *guards.spec_findings(spec)])
     wanted = components(spec, fetch, token)
     cluster = actual.cluster
     replacing = any(c.action == "replace-cluster" for c in linode_changes)
@@ -115,10 +115,6 @@ def make_plan(
         spec.cluster.label, cluster, tuple(linode_changes), tuple(findings), plans,
         context=target.context, kubeconfig=config,
     )
-
-
-def _refusals_first(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: f.level != "refuse")
 
 
 def connect_cluster(config: Mapping[str, object], cluster_id: int) -> KubeTarget:
